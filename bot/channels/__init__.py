@@ -1,0 +1,1 @@
+"""Input and output channels of the Rasa server."""

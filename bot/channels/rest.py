@@ -1,0 +1,131 @@
+"""Rasa's REST channel with input validation, size limits and rate limits.
+
+Bad requests get a JSON error with a stable code and never echo the input;
+the conversation text is never written to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from asyncio import CancelledError
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.exceptions import SanicException
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.ratelimit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_CHARS = 128
+
+
+class PayloadError(Exception):
+    """A request the channel refuses; carries its HTTP status and error code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        """Create the error with what the client is told."""
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def to_response(self) -> HTTPResponse:
+        """The JSON error response."""
+        return response.json({"error": self.code, "message": self.message}, status=self.status)
+
+
+def parse_payload(body: Any, max_message_chars: int) -> tuple[str, str, dict[str, Any] | None]:
+    """Validate a webhook body; return (sender, message, metadata).
+
+    Raises:
+        PayloadError: when the body is not acceptable.
+    """
+    if not isinstance(body, dict):
+        raise PayloadError(400, "invalid_payload", "The body must be a JSON object.")
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        raise PayloadError(400, "invalid_sender", "'sender' must be a non-empty string.")
+    if len(sender) > MAX_SENDER_CHARS or not sender.isprintable():
+        raise PayloadError(
+            400, "invalid_sender", f"'sender' must be printable and at most {MAX_SENDER_CHARS} characters."
+        )
+    message = body.get("message")
+    if not isinstance(message, str):
+        raise PayloadError(400, "invalid_message", "'message' must be a string.")
+    if len(message) > max_message_chars:
+        raise PayloadError(
+            413, "message_too_long", f"'message' is longer than {max_message_chars} characters."
+        )
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise PayloadError(400, "invalid_metadata", "'metadata' must be a JSON object.")
+    return sender, message.replace("\x00", ""), metadata
+
+
+class GuardedRestInput(RestInput):
+    """POST /webhooks/rest/webhook with {"sender", "message", "metadata"?}."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Keep Rasa's REST URL: /webhooks/rest/webhook."""
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> GuardedRestInput:
+        """Build the channel from its credentials.yml section."""
+        credentials = credentials or {}
+        return cls(
+            max_message_chars=int(credentials.get("max_message_chars", 5000)),
+            rate_limit=int(credentials.get("rate_limit_per_minute", 30)),
+        )
+
+    def __init__(self, max_message_chars: int = 5000, rate_limit: int = 30) -> None:
+        """Create the channel with its limits."""
+        if max_message_chars < 1 or rate_limit < 1:
+            raise ValueError("max_message_chars and rate_limit_per_minute must be positive")
+        self.max_message_chars = max_message_chars
+        self._limiter = RateLimiter(rate_limit, 60.0)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The health and webhook routes."""
+        webhook = Blueprint("guarded_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                try:
+                    body = request.json
+                except SanicException as error:
+                    raise PayloadError(400, "invalid_json", "The body is not valid JSON.") from error
+                sender, text, metadata = parse_payload(body, self.max_message_chars)
+                if not self._limiter.allow(sender):
+                    raise PayloadError(429, "rate_limited", "Too many messages; please slow down.")
+            except PayloadError as error:
+                logger.info("rest webhook refused a request: %s", error.code)
+                return error.to_response()
+
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+                )
+            except CancelledError:
+                logger.error("rest webhook: handling a message timed out")
+            except Exception:
+                logger.exception("rest webhook: handling a message failed")
+                return response.json(
+                    {"error": "internal_error", "message": "The message could not be handled."}, status=500
+                )
+            return response.json(collector.messages)
+
+        return webhook

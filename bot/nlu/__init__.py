@@ -1,0 +1,1 @@
+"""Chinese NLU: rule-based entities on spaCy, numerals, time expressions, normalization."""

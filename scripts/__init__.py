@@ -1,0 +1,1 @@
+"""Developer tooling: evaluation, benchmarks, process management."""

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RASA_PORT="${RASA_PORT:-5005}"
+ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+mkdir -p var
+
+.venv/bin/rasa run actions --actions actions --port "${ACTIONS_PORT}" &
+actions_pid=$!
+stop() {
+  trap - INT TERM EXIT
+  kill "${actions_pid}" "${rasa_pid:-}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  echo "stopped."
+}
+trap stop INT TERM EXIT
+
+.venv/bin/rasa run --model models/wallet.tar.gz --endpoints endpoints.yml \
+  --credentials credentials.yml --port "${RASA_PORT}" &
+rasa_pid=$!
+
+for _ in $(seq 1 180); do
+  if curl -fs "http://localhost:${RASA_PORT}/webhooks/rest/" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "${rasa_pid}" 2>/dev/null; then echo "the Rasa server failed to start" >&2; exit 1; fi
+  sleep 1
+done
+cat <<MSG
+
+  联合钱包 assistant is running.
+  Rasa server:    http://localhost:${RASA_PORT}
+  Talk to it:     curl -s -XPOST http://localhost:${RASA_PORT}/webhooks/rest/webhook \\
+                    -H 'Content-Type: application/json' -d '{"sender":"me","message":"我忘记密码了"}'
+  Action server:  http://localhost:${ACTIONS_PORT}/health
+  Ctrl-C stops both.
+
+MSG
+wait "${rasa_pid}"

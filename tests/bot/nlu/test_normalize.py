@@ -1,0 +1,70 @@
+import pytest
+
+from bot.nlu.normalize import (
+    normalize_account_field,
+    normalize_email,
+    normalize_entity,
+    normalize_phone,
+    normalize_transaction_id,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("13800138000", "13800138000"),
+        ("138 0013 8000", "13800138000"),
+        ("138-0013-8000", "13800138000"),
+        ("+86 13800138000", "13800138000"),
+        ("008613912345678", "13912345678"),
+        ("１３８００１３８０００", "13800138000"),
+        ("12800138000", None),  # no mobile prefix 12
+        ("1380013800", None),  # ten digits
+        ("138001380001", None),
+    ],
+)
+def test_phone(text: str, expected: str | None) -> None:
+    assert normalize_phone(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ZhangWei@Example.com", "zhangwei@example.com"),
+        ("lina@example.cn", "lina@example.cn"),
+        ("zhang.wei+cs@mail.qq.com", "zhang.wei+cs@mail.qq.com"),
+        ("lina@example", None),
+        ("@example.com", None),
+        ("not an email", None),
+    ],
+)
+def test_email(text: str, expected: str | None) -> None:
+    assert normalize_email(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("TX202611242103001", "TX202611242103001"),
+        ("tx202611242103001", "TX202611242103001"),
+        ("TX123", None),
+        ("AB202611242103001", None),
+    ],
+)
+def test_transaction_id(text: str, expected: str | None) -> None:
+    assert normalize_transaction_id(text) == expected
+
+
+def test_account_field() -> None:
+    aliases = {"手机号": "phone", "收货地址": "address"}
+    assert normalize_account_field("手机号", aliases) == "phone"
+    assert normalize_account_field("Email", aliases) == "email"  # already canonical
+    assert normalize_account_field("身份证", aliases) is None
+
+
+def test_entity_dispatch() -> None:
+    assert normalize_entity("amount", "五百块") == "500.00"
+    assert normalize_entity("amount", "很多") is None
+    assert normalize_entity("payee", "京东商城") == "京东商城"
+    value = normalize_entity("time", "昨天晚上")
+    assert isinstance(value, dict) and value["grain"] == "part_of_day"
