@@ -1,0 +1,107 @@
+"""The training data, the held-out set and the domain are complete and consistent."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+CORE = [
+    "forgot_password",
+    "transaction_failed",
+    "update_account_info",
+    "contact_support",
+    "account_security",
+    "complaint",
+    "request_human",
+]
+DESIGN_INTENTS = [*CORE, "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope"]
+ENTITIES = ["phone", "email", "amount", "time", "transaction_id", "account_field"]
+
+
+@pytest.fixture(scope="module")
+def training() -> TrainingData:
+    return load_data("data/nlu")
+
+
+@pytest.fixture(scope="module")
+def heldout() -> TrainingData:
+    return load_data("tests/nlu/heldout.yml")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).lower()
+
+
+def test_training_volume(training: TrainingData) -> None:
+    counts = Counter(m.get("intent") for m in training.intent_examples)
+    assert {i: counts[i] for i in CORE if counts[i] < 60} == {}
+    assert {i: counts[i] for i in DESIGN_INTENTS if counts[i] < 15} == {}
+
+
+def test_heldout_volume(heldout: TrainingData) -> None:
+    counts = Counter(m.get("intent") for m in heldout.intent_examples)
+    assert {i: counts[i] for i in CORE if counts[i] < 20} == {}
+    assert {i: counts[i] for i in DESIGN_INTENTS if counts[i] < 5} == {}
+
+
+def test_heldout_is_never_trained_on(training: TrainingData, heldout: TrainingData) -> None:
+    trained = {_key(m.get("text")) for m in training.intent_examples}
+    leaked = [m.get("text") for m in heldout.intent_examples if _key(m.get("text")) in trained]
+    assert leaked == []
+
+
+def test_no_example_has_two_labels(training: TrainingData) -> None:
+    labels: dict[str, set[str]] = {}
+    for m in training.intent_examples:
+        labels.setdefault(_key(m.get("text")), set()).add(m.get("intent"))
+    assert {k: v for k, v in labels.items() if len(v) > 1} == {}
+
+
+def test_every_entity_type_is_annotated(training: TrainingData, heldout: TrainingData) -> None:
+    for data in (training, heldout):
+        found = {e["entity"] for m in data.entity_examples for e in m.get("entities", [])}
+        assert set(ENTITIES) <= found
+
+
+@pytest.mark.parametrize("source", ["data/nlu", "tests/nlu/heldout.yml"])
+def test_entity_spans_align_with_jieba_tokens(source: str) -> None:
+    JiebaTokenizer._load_custom_dictionary("data/dict")
+    tokenizer = JiebaTokenizer({**JiebaTokenizer.get_default_config()}, None, None)  # type: ignore[arg-type]
+    misaligned = []
+    for message in load_data(source).entity_examples:
+        text = message.get("text")
+        tokens = tokenizer.tokenize(Message(data={"text": text}), "text")
+        starts, ends = {t.start for t in tokens}, {t.end for t in tokens}
+        for entity in message.get("entities", []):
+            if entity["start"] not in starts or entity["end"] not in ends:
+                misaligned.append(f"{text} [{text[entity['start'] : entity['end']]}]")
+    assert len(misaligned) <= 3, misaligned
+
+
+def test_domain_covers_the_contract() -> None:
+    domain = yaml.safe_load(Path("domain.yml").read_text(encoding="utf-8"))
+    assert set(DESIGN_INTENTS) <= set(domain["intents"])
+    assert set(ENTITIES) <= set(domain["entities"])
+    rules = yaml.safe_load(Path("data/stories/rules.yml").read_text(encoding="utf-8"))["rules"]
+    answered = {r["steps"][0]["intent"] for r in rules if "intent" in r["steps"][0]}
+    assert set(domain["intents"]) <= answered
+
+
+def test_rasa_data_validate_is_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -1,0 +1,102 @@
+"""Talk to the running Rasa server over HTTP, as a client would."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.company import load_company_facts
+from tests.bad_inputs import bad_messages, bad_payloads
+from tests.servers import Servers
+
+pytestmark = pytest.mark.server
+
+
+def _send(servers: Servers, text: str, sender: str | None = None) -> list[dict[str, Any]]:
+    response = httpx.post(
+        f"{servers.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender or uuid.uuid4().hex, "message": text},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _text(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def test_forgot_password_gets_the_four_steps(servers: Servers) -> None:
+    text = _text(_send(servers, "我忘记密码了"))
+    assert "忘记密码" in text and "重置链接" in text and "新密码" in text
+
+
+def test_contact_support_quotes_company_facts(servers: Servers) -> None:
+    facts = load_company_facts()
+    text = _text(_send(servers, "你们客服电话是多少"))
+    assert facts.hotline in text and facts.support_email in text
+
+
+def test_greeting_offers_buttons(servers: Servers) -> None:
+    replies = _send(servers, "你好")
+    buttons = [b for r in replies for b in r.get("buttons", [])]
+    assert {"title": "忘记密码", "payload": "/forgot_password"} in buttons
+
+
+def test_button_payload_triggers_its_intent(servers: Servers) -> None:
+    assert "排查" in _text(_send(servers, "/transaction_failed"))
+
+
+def test_a_conversation_keeps_going(servers: Servers) -> None:
+    sender = uuid.uuid4().hex
+    assert _send(servers, "你好", sender)
+    assert "修改哪一项" in _text(_send(servers, "我想改一下手机号", sender))
+    assert "不客气" in _text(_send(servers, "谢谢", sender))
+
+
+@pytest.mark.parametrize("name", sorted(bad_messages()))
+def test_every_odd_message_is_answered(servers: Servers, name: str) -> None:
+    replies = _send(servers, bad_messages()[name])
+    assert replies, f"no answer to {name}"
+    assert all(r.get("text") or r.get("buttons") for r in replies)
+
+
+def test_gibberish_gets_the_fallback(servers: Servers) -> None:
+    assert "没太理解" in _text(_send(servers, "😀😂👍🙏"))
+
+
+@pytest.mark.parametrize("name", sorted(bad_payloads()))
+def test_bad_payloads_get_clear_errors(servers: Servers, name: str) -> None:
+    case = bad_payloads()[name]
+    url = f"{servers.rasa_url}/webhooks/rest/webhook"
+    if "raw" in case:
+        response = httpx.post(url, content=case["raw"], headers={"Content-Type": "application/json"})
+    else:
+        response = httpx.post(url, json=case["body"])
+    assert response.status_code == case["status"]
+    assert response.json()["error"] == case["error"]
+    if "raw" in case:
+        assert case["raw"] not in response.text
+
+
+def test_a_flood_from_one_sender_is_rate_limited(servers: Servers) -> None:
+    sender = uuid.uuid4().hex
+    statuses = []
+    for _ in range(32):
+        response = httpx.post(
+            f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": "你好"}, timeout=60
+        )
+        statuses.append(response.status_code)
+    assert statuses[0] == 200
+    assert statuses[-1] == 429
+    assert httpx.post(
+        f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": uuid.uuid4().hex, "message": "你好"}
+    ).status_code == 200
+
+
+def test_server_survived_everything(servers: Servers) -> None:
+    assert all(p.poll() is None for p in servers.processes)
+    assert "Traceback" not in (servers.logs / "rasa.log").read_text(errors="replace")

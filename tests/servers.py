@@ -1,0 +1,102 @@
+"""Start the action server and the Rasa server as real processes for tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Servers:
+    """Running servers: the Rasa server's base URL and the processes."""
+
+    rasa_url: str
+    actions_url: str
+    processes: list[subprocess.Popen[bytes]]
+    logs: Path
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"server did not start in {timeout}s: {log.read_text(errors='replace')[-3000:]}")
+
+
+def start_servers(workdir: Path, model: Path) -> Servers:
+    """Start both servers on free ports with a private SQLite tracker store."""
+    rasa_port, actions_port = free_port(), free_port()
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(workdir / "trackers.db")
+    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    bin_dir = Path(sys.executable).parent
+    actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+    actions = subprocess.Popen(
+        [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=actions_log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [
+            str(bin_dir / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(workdir / "endpoints.yml"),
+            "--credentials",
+            "credentials.yml",
+            "--port",
+            str(rasa_port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=rasa_log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    servers = Servers(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", [actions, rasa], workdir)
+    try:
+        _wait(f"{servers.actions_url}/health", actions, actions_log)
+        _wait(f"{servers.rasa_url}/webhooks/rest/", rasa, rasa_log)
+    except Exception:
+        servers.stop()
+        raise
+    return servers
