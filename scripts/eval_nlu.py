@@ -83,9 +83,7 @@ def worker(name: str, workdir: Path) -> dict[str, Any]:
 
     config = _config_for(name, workdir)
     started = time.perf_counter()
-    model = train_nlu(
-        str(config), TRAIN, str(workdir), fixed_model_name=name, domain="domain.yml"
-    )
+    model = train_nlu(str(config), TRAIN, str(workdir), fixed_model_name=name, domain="domain.yml")
     train_seconds = time.perf_counter() - started
 
     rss_before = _rss_mb()
@@ -153,7 +151,7 @@ def tfidf_baseline() -> dict[str, Any]:
 def _entity_scores(gold: list[dict[str, Any]], predictions: list[dict[str, Any]]) -> dict[str, Any]:
     per_type: dict[str, dict[str, int]] = {}
     values_right = values_total = 0
-    for example, predicted in zip(gold, predictions):
+    for example, predicted in zip(gold, predictions, strict=True):
         gold_spans = {(e["entity"], e["start"], e["end"]): e for e in example["entities"]}
         predicted_spans = {(e["entity"], e["start"], e["end"]): e for e in predicted["entities"]}
         for key in gold_spans.keys() | predicted_spans.keys():
@@ -200,12 +198,12 @@ def _scores(gold: list[dict[str, Any]], run: dict[str, Any]) -> dict[str, Any]:
         "fallbacks": sum(p == "nlu_fallback" for p in y_pred),
         "per_intent": {
             label: {"precision": p, "recall": r, "f1": f, "support": int(s)}
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
         },
         "entities": _entity_scores(gold, run["predictions"]),
         "errors": [
             {"text": g["text"], "gold": g["intent"], "predicted": p}
-            for g, p in zip(gold, y_pred)
+            for g, p in zip(gold, y_pred, strict=True)
             if g["intent"] != p
         ],
         "train_seconds": run["train_seconds"],
@@ -263,7 +261,9 @@ def _markdown(results: dict[str, dict[str, Any]], heldout_size: int) -> str:
     lines += ["", "## Project pipeline: per intent", "", "| intent | precision | recall | F1 | support |"]
     lines.append("|---|---|---|---|---|")
     for intent, s in project["per_intent"].items():
-        lines.append(f"| {intent} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
+        lines.append(
+            f"| {intent} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |"
+        )
     lines += ["", "![confusion matrix](confusion_matrix.png)", "", "## Entities by type", ""]
     lines.append("| entity | project P / R | without spaCy rules P / R | Rasa default + jieba P / R |")
     lines.append("|---|---|---|---|")

@@ -92,7 +92,9 @@ def start_servers(workdir: Path, model: Path) -> Servers:
         stdout=rasa_log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    servers = Servers(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", [actions, rasa], workdir)
+    servers = Servers(
+        f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", [actions, rasa], workdir
+    )
     try:
         _wait(f"{servers.actions_url}/health", actions, actions_log)
         _wait(f"{servers.rasa_url}/webhooks/rest/", rasa, rasa_log)

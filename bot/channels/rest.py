@@ -18,6 +18,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.masking import install_log_masking
 from bot.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class GuardedRestInput(RestInput):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> GuardedRestInput:
         """Build the channel from its credentials.yml section."""
         credentials = credentials or {}
+        install_log_masking()
         return cls(
             max_message_chars=int(credentials.get("max_message_chars", 5000)),
             rate_limit=int(credentials.get("rate_limit_per_minute", 30)),

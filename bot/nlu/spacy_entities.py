@@ -53,7 +53,7 @@ def build_pipeline(patterns: list[dict[str, Any]], dictionaries: list[Path]) -> 
 
 def read_patterns(directory: Path) -> list[dict[str, Any]]:
     """All EntityRuler patterns of the ``*.jsonl`` files in a directory."""
-    patterns = []
+    patterns: list[dict[str, Any]] = []
     for path in sorted(directory.glob("*.jsonl")):
         with path.open(encoding="utf-8") as handle:
             patterns.extend(json.loads(line) for line in handle if line.strip())
@@ -69,9 +69,7 @@ def field_aliases(patterns: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds rule-based entities and normalizes the values of all entities."""
 

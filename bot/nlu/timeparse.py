@@ -66,7 +66,9 @@ _FULL_DATE = re.compile(r"(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2
 _MONTH_DAY = re.compile(rf"(?P<m>{_NUM})\s*月\s*(?P<d>{_NUM})\s*[日号]")
 _SLASH_DATE = re.compile(r"(?<![\d:])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])")
 _CLOCK = re.compile(r"(?P<h>\d{1,2})\s*[:：]\s*(?P<mi>\d{2})")
-_CLOCK_CN = re.compile(rf"(?P<h>{_NUM})\s*(?:点|點|时)(?:钟)?\s*(?:(?P<half>半)|(?P<q>一刻|三刻)|(?P<mi>{_NUM})\s*分?)?")
+_CLOCK_CN = re.compile(
+    rf"(?P<h>{_NUM})\s*(?:点|點|时)(?:钟)?\s*(?:(?P<half>半)|(?P<q>一刻|三刻)|(?P<mi>{_NUM})\s*分?)?"
+)
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,9 @@ def parse_time(text: str, now: datetime | None = None) -> TimeRange | None:
         start = datetime.combine(day, time(0), CHINA_TZ) + timedelta(hours=hour, minutes=minute)
         if not explicit_day and start > now:
             start -= timedelta(days=1)  # "21:03" said in the morning means last night
-        return TimeRange(start, start + (timedelta(minutes=1) if grain == "minute" else timedelta(hours=1)), grain)
+        return TimeRange(
+            start, start + (timedelta(minutes=1) if grain == "minute" else timedelta(hours=1)), grain
+        )
     if part is not None:
         _, first, last = part
         start = datetime.combine(day, time(0), CHINA_TZ) + timedelta(hours=first)

@@ -87,14 +87,19 @@ def test_a_flood_from_one_sender_is_rate_limited(servers: Servers) -> None:
     statuses = []
     for _ in range(32):
         response = httpx.post(
-            f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": "你好"}, timeout=60
+            f"{servers.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": "你好"},
+            timeout=60,
         )
         statuses.append(response.status_code)
     assert statuses[0] == 200
     assert statuses[-1] == 429
-    assert httpx.post(
-        f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": uuid.uuid4().hex, "message": "你好"}
-    ).status_code == 200
+    assert (
+        httpx.post(
+            f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": uuid.uuid4().hex, "message": "你好"}
+        ).status_code
+        == 200
+    )
 
 
 def test_server_survived_everything(servers: Servers) -> None:

@@ -32,5 +32,7 @@ def test_account_field_uses_synonym_value_or_surface() -> None:
     text = "我要改手机号码"
     mapped = normalize_entities(text, [_e("account_field", 3, 7, "phone")], aliases={})
     assert mapped[0]["value"] == "phone"
-    by_alias = normalize_entities(text, [_e("account_field", 3, 7, "手机号码")], aliases={"手机号码": "phone"})
+    by_alias = normalize_entities(
+        text, [_e("account_field", 3, 7, "手机号码")], aliases={"手机号码": "phone"}
+    )
     assert by_alias[0]["value"] == "phone"

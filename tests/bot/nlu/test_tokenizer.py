@@ -19,7 +19,9 @@ def _dictionary_terms() -> list[str]:
 @pytest.fixture(scope="module")
 def tokenizer() -> JiebaTokenizer:
     JiebaTokenizer._load_custom_dictionary(str(DICT_DIR))
-    return JiebaTokenizer({**JiebaTokenizer.get_default_config(), "dictionary_path": str(DICT_DIR)}, None, None)  # type: ignore[arg-type]
+    return JiebaTokenizer(
+        {**JiebaTokenizer.get_default_config(), "dictionary_path": str(DICT_DIR)}, None, None
+    )  # type: ignore[arg-type]
 
 
 def _tokens(tokenizer: JiebaTokenizer, text: str) -> list[str]:
