@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "wallet.tar.gz"
+MODEL = Path(os.environ.get("WALLET_MODEL") or ROOT / "models" / "wallet.tar.gz")
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.chdir(ROOT)  # pattern, dictionary and config paths are relative to the project

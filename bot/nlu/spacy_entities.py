@@ -158,8 +158,8 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
                 "value": span.ent_id_ or span.text,
                 "confidence_entity": 1.0,
             }
-            entities.append(self.add_extractor_name(entity))
-        return entities
+            entities.append(entity)
+        return self.add_extractor_name(entities)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Add rule entities, merge them with earlier ones and normalize all values."""
