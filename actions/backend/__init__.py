@@ -1,0 +1,1 @@
+"""The wallet backend: one interface, a seeded SQLite sandbox, and (later) an HTTP client."""
