@@ -5,7 +5,8 @@ no downloaded model) runs an EntityRuler whose patterns come from
 ``data/patterns/*.jsonl``. Placed after DIET and the synonym mapper, the
 component adds the rule entities, lets them win where they overlap DIET's, and
 gives every entity its canonical value (``bot.nlu.normalize``), dropping spans
-that are not valid values.
+that are not valid values, and entities outside the intents they are meaningful
+for (``intent_scoped_entities``: 手机 is an account field only in a change request).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -80,6 +81,8 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
             "patterns_path": "data/patterns",
             "dictionary_path": "data/dict",
             "use_rules": True,
+            # entity → intents it is meaningful for (手机 is a field only when changing it)
+            "intent_scoped_entities": {"account_field": ["update_account_info", "inform"]},
         }
 
     @staticmethod
@@ -168,5 +171,8 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
             rules = self.extract(text)
             merged = merge_entities(rules, message.get(ENTITIES, []))
             entities = normalize_entities(text, merged, aliases=self._aliases)
+            intent = (message.get(INTENT) or {}).get("name")
+            scopes = self._config["intent_scoped_entities"]
+            entities = [e for e in entities if e["entity"] not in scopes or intent in scopes[e["entity"]]]
             message.set(ENTITIES, entities, add_to_output=True)
         return messages

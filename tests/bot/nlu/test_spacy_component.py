@@ -25,8 +25,10 @@ def _context() -> ExecutionContext:
     return ExecutionContext(GraphSchema({}), "test")
 
 
-def _process(component: SpacyRuleEntityExtractor, text: str, entities: list[dict]) -> list[dict]:
-    message = Message(data={"text": text, "entities": entities})
+def _process(
+    component: SpacyRuleEntityExtractor, text: str, entities: list[dict], intent: str = "update_account_info"
+) -> list[dict]:
+    message = Message(data={"text": text, "entities": entities, "intent": {"name": intent}})
     component.process([message])
     return message.get("entities")
 
@@ -71,3 +73,13 @@ def test_model_is_self_contained(storage: LocalModelStorage) -> None:
 def test_odd_texts(storage: LocalModelStorage, text: str) -> None:
     component = SpacyRuleEntityExtractor.create(CONFIG, storage, Resource("spacy"), _context())
     assert _process(component, text, []) == []
+
+
+def test_account_field_only_in_change_requests(storage: LocalModelStorage) -> None:
+    component = SpacyRuleEntityExtractor.create(CONFIG, storage, Resource("spacy"), _context())
+    assert _process(component, "手机丢了", [], intent="account_security") == []
+    assert _process(component, "客服电话多少", [], intent="contact_support") == []
+    assert [e["value"] for e in _process(component, "换绑手机", [], intent="update_account_info")] == [
+        "phone"
+    ]
+    assert [e["value"] for e in _process(component, "邮箱", [], intent="inform")] == ["email"]
