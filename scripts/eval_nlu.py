@@ -245,7 +245,7 @@ def _markdown(results: dict[str, dict[str, Any]], heldout_size: int) -> str:
         f"Training data: `{TRAIN}/`. Produced by `make eval` (`scripts/eval_nlu.py`).",
         "",
         "| pipeline | intent accuracy | macro-F1 | fallbacks | entity P | entity R | "
-        "value acc. | train s | load s | parse ms mean / p95 | model RSS MB |",
+        "value acc. | train s | load s | parse ms mean / p95 | RSS MB (process, model loaded) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
@@ -255,7 +255,7 @@ def _markdown(results: dict[str, dict[str, Any]], heldout_size: int) -> str:
             f"| {names[name]} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['fallbacks']} | "
             f"{e['precision']:.3f} | {e['recall']:.3f} | {'-' if value is None else f'{value:.3f}'} | "
             f"{r['train_seconds']:.1f} | {r['load_seconds']:.1f} | "
-            f"{r['parse_ms_mean']:.1f} / {r['parse_ms_p95']:.1f} | {r['rss_mb_model']:.0f} |"
+            f"{r['parse_ms_mean']:.1f} / {r['parse_ms_p95']:.1f} | {r['rss_mb_process']:.0f} |"
         )
     project = results["project"]
     lines += ["", "## Project pipeline: per intent", "", "| intent | precision | recall | F1 | support |"]
@@ -320,7 +320,7 @@ def main() -> None:
             f"{name:20s} accuracy {r['accuracy']:.3f}  macro-F1 {r['macro_f1']:.3f}  "
             f"entity P/R {r['entities']['micro']['precision']:.3f}/{r['entities']['micro']['recall']:.3f}  "
             f"train {r['train_seconds']:.1f}s  load {r['load_seconds']:.1f}s  "
-            f"parse {r['parse_ms_mean']:.1f}ms  model RSS {r['rss_mb_model']:.0f}MB"
+            f"parse {r['parse_ms_mean']:.1f}ms  RSS {r['rss_mb_process']:.0f}MB"
         )
     print(f"report: {REPORTS / 'nlu_eval.md'}")
 

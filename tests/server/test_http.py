@@ -105,3 +105,9 @@ def test_a_flood_from_one_sender_is_rate_limited(servers: Servers) -> None:
 def test_server_survived_everything(servers: Servers) -> None:
     assert all(p.poll() is None for p in servers.processes)
     assert "Traceback" not in (servers.logs / "rasa.log").read_text(errors="replace")
+
+
+def test_personal_data_is_not_logged(servers: Servers) -> None:
+    _send(servers, "我的手机号13812345678，邮箱 secret.user@example.com")
+    log = (servers.logs / "rasa.log").read_text(errors="replace")
+    assert "13812345678" not in log and "secret.user@example.com" not in log
