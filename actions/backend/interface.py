@@ -20,6 +20,10 @@ class WalletBackend(Protocol):
         """The account registered with this phone number or e-mail address."""
         ...
 
+    def get_account(self, account_id: str) -> Account:
+        """The account with this id; raises NotFound otherwise."""
+        ...
+
     def send_password_reset(self, contact: str) -> Delivery:
         """Send a reset link (e-mail) or SMS; same answer whether or not the account exists."""
         ...

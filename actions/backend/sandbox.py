@@ -65,10 +65,22 @@ def _hash(account_id: str, code: str) -> str:
 class SandboxBackend:
     """The embedded wallet backend over one SQLite file."""
 
-    def __init__(self, path: Path | str, clock: type[datetime] = datetime) -> None:
-        """Open (and create) the sandbox database; nothing is seeded here."""
+    def __init__(
+        self, path: Path | str, clock: type[datetime] = datetime, fixed_code: str | None = None
+    ) -> None:
+        """Open (and create) the sandbox database; nothing is seeded here.
+
+        Args:
+            path: the SQLite file.
+            clock: where "now" comes from (tests pass a frozen clock).
+            fixed_code: for scripted conversation tests only, every one-time code is this
+                six-digit value instead of a random one.
+        """
+        if fixed_code is not None and not (len(fixed_code) == 6 and fixed_code.isdigit()):
+            raise ValueError("fixed_code must be six digits")
         self._path = str(path)
         self._clock = clock
+        self._fixed_code = fixed_code
         with self._db() as db:
             db.executescript(_SCHEMA)
 
@@ -169,6 +181,11 @@ class SandboxBackend:
             raise NotFound("no such account")
         return self._account(row)
 
+    def get_account(self, account_id: str) -> Account:
+        """The account with this id; raises NotFound otherwise."""
+        with self._db() as db:
+            return self._get_account(db, account_id)
+
     def find_account(self, contact: str) -> Account | None:
         """The account registered with this phone number or e-mail address."""
         phone, email = normalize_phone(contact), normalize_email(contact)
@@ -201,7 +218,7 @@ class SandboxBackend:
         with self._db() as db:
             account = self._get_account(db, account_id)
             destination = account.phone if channel == "sms" else account.email
-            code = f"{secrets.randbelow(1_000_000):06d}"
+            code = self._fixed_code or f"{secrets.randbelow(1_000_000):06d}"
             self._send(
                 db, "code", channel, destination, f"【联合钱包】验证码 {code}，5 分钟内有效，请勿告诉他人。"
             )

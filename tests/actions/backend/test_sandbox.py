@@ -136,3 +136,19 @@ def test_reseed_restores_the_seed(backend: SandboxBackend) -> None:
     backend.reseed(NOW)
     assert backend.find_account("13800138000").nickname == ""  # type: ignore[union-attr]
     assert backend.outbox() == []
+
+
+def test_get_account(backend: SandboxBackend) -> None:
+    assert backend.get_account("U1002").name == "李娜"
+    with pytest.raises(NotFound):
+        backend.get_account("U9999")
+
+
+def test_fixed_code_for_scripted_tests(tmp_path: Path) -> None:
+    sandbox = SandboxBackend(tmp_path / "fixed.db", fixed_code="246810")
+    sandbox.reseed(NOW)
+    sandbox.send_code("U1001")
+    assert "246810" in sandbox.outbox("13800138000")[0]["body"]
+    assert sandbox.verify_code("U1001", "246810")
+    with pytest.raises(ValueError):
+        SandboxBackend(tmp_path / "bad.db", fixed_code="12ab")
