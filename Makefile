@@ -17,12 +17,13 @@ export PYTHONHASHSEED := 0
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: help setup train run shell test test-fast eval lint format lock clean
+.PHONY: help setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets
 
 help:
 	@echo "make run    set up, train if needed, start the action server and the Rasa server"
 	@echo "make test   set up, train if needed, run every test"
 	@echo "make train | shell | eval | lint | lock | clean"
+	@echo "make sandbox-reseed | outbox | tickets   the sandbox wallet backend"
 
 # --- set-up ---------------------------------------------------------------
 $(VENV)/.installed: requirements.lock .python-version
@@ -49,6 +50,16 @@ run: $(MODEL)
 
 shell: $(MODEL)
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+# --- the sandbox wallet backend (var/wallet.db) -----------------------------
+sandbox-reseed: setup
+	$(PY) -m actions.backend.cli reseed
+
+outbox: setup
+	$(PY) -m actions.backend.cli outbox
+
+tickets: setup
+	$(PY) -m actions.backend.cli tickets
 
 # --- quality --------------------------------------------------------------
 test: $(MODEL)

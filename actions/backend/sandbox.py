@@ -98,6 +98,11 @@ class SandboxBackend:
             connection.close()
 
     # --- seeding and the outbox (for developers and tests) ------------------
+    def is_seeded(self) -> bool:
+        """Whether the database holds any account."""
+        with self._db() as db:
+            return bool(db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0])
+
     def reseed(self, now: datetime | None = None) -> None:
         """Replace everything with DESIGN.md's accounts and transactions."""
         now = now or self._now()
@@ -135,6 +140,12 @@ class SandboxBackend:
                         t.refund_eta_days,
                     ),
                 )
+
+    def tickets(self) -> list[Ticket]:
+        """Every ticket, newest first."""
+        with self._db() as db:
+            ids = [row[0] for row in db.execute("SELECT ticket_id FROM tickets ORDER BY created_at DESC")]
+        return [self.get_ticket(ticket_id) for ticket_id in ids]
 
     def outbox(self, destination: str | None = None) -> list[dict[str, str]]:
         """What the sandbox has "sent", newest first."""

@@ -1,0 +1,48 @@
+"""Entry point of the action server: every custom action of the flows.
+
+``rasa run actions`` imports the ``actions`` package; this module makes the flows'
+actions visible to rasa-sdk's registry by importing them.
+"""
+
+from __future__ import annotations
+
+from actions.flows.account_update import ActionUpdateAccount, ValidateUpdateForm
+from actions.flows.complaint import ActionSubmitComplaint, ValidateComplaintForm
+from actions.flows.conversation import ActionFlowCancelled, ActionHandoff, ActionWalletFallback
+from actions.flows.password_reset import (
+    ActionResendPasswordReset,
+    ActionResetNotReceived,
+    ActionSendPasswordReset,
+    ValidatePasswordResetForm,
+)
+from actions.flows.security import ActionSecuritySubmit, ActionSecurityTriage, ValidateSecurityForm
+from actions.flows.transactions import (
+    ActionAskTransactionId,
+    ActionEscalateTransaction,
+    ActionExplainTransaction,
+    ValidateTransactionForm,
+)
+from actions.flows.verification import ActionAskIdentityCode, ActionResendCode
+
+__all__ = [
+    "ActionAskIdentityCode",
+    "ActionAskTransactionId",
+    "ActionEscalateTransaction",
+    "ActionExplainTransaction",
+    "ActionFlowCancelled",
+    "ActionHandoff",
+    "ActionResendCode",
+    "ActionResendPasswordReset",
+    "ActionResetNotReceived",
+    "ActionSecuritySubmit",
+    "ActionSecurityTriage",
+    "ActionSendPasswordReset",
+    "ActionSubmitComplaint",
+    "ActionUpdateAccount",
+    "ActionWalletFallback",
+    "ValidateComplaintForm",
+    "ValidatePasswordResetForm",
+    "ValidateSecurityForm",
+    "ValidateTransactionForm",
+    "ValidateUpdateForm",
+]

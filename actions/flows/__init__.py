@@ -1,0 +1,1 @@
+"""One module per guided flow; ``base`` holds what every form shares."""

@@ -1,0 +1,153 @@
+"""Flow 3, update account info: which field → a one-time code to the registered contact
+→ the new value, validated → confirm → updated, confirmed with masked values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend.errors import BackendError, InvalidRequest
+from actions.flows.base import WalletFormValidation, backend, backend_call
+from actions.flows.text import entity_value, latest_intent, user_text
+from bot.masking import mask_email, mask_phone
+from bot.nlu.normalize import normalize_email, normalize_phone
+
+FIELD_NAMES = {"phone": "手机号", "email": "邮箱", "nickname": "昵称", "address": "地址"}
+FIELD_WORDS = {
+    "phone": ("手机", "电话", "號碼", "号码", "phone"),
+    "email": ("邮箱", "郵箱", "邮件", "email", "e-mail", "mail"),
+    "nickname": ("昵称", "暱稱", "名字", "用户名", "nickname"),
+    "address": ("地址", "住址", "address"),
+}
+RESET_AFTER_UPDATE = ("account_field", "identity_code", "new_value", "new_value_masked", "confirm_update")
+
+
+def mask_value(field: str, value: str) -> str:
+    """How a new value is shown back: phone and e-mail masked, the rest as typed."""
+    if field == "phone":
+        return mask_phone(value)
+    if field == "email":
+        return mask_email(value)
+    return value
+
+
+def normalize_value(field: str, text: str) -> str | None:
+    """The canonical new value, or None when it is not valid for the field."""
+    if field == "phone":
+        return normalize_phone(text)
+    if field == "email":
+        return normalize_email(text)
+    value = " ".join(text.split())
+    if field == "nickname":
+        return value if 1 <= len(value) <= 20 and not value.startswith("/") else None
+    return value if 5 <= len(value) <= 120 and not value.startswith("/") else None
+
+
+class ValidateUpdateForm(WalletFormValidation):
+    """Field, fresh code, new value, confirmation."""
+
+    identity_required = True
+    fresh_code_required = True
+
+    def name(self) -> str:
+        """The action's name."""
+        return "validate_update_form"
+
+    async def extract_account_field(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The field from the entity, or from the words of the answer."""
+        if tracker.get_slot("account_field"):
+            return {}
+        value = entity_value(tracker, "account_field")
+        if value in FIELD_NAMES:
+            return {"account_field": value}
+        if tracker.get_slot("requested_slot") != "account_field":
+            return {}
+        text = user_text(tracker).lower()
+        for field, words in FIELD_WORDS.items():
+            if any(word in text for word in words):
+                return {"account_field": field}
+        if self.wants_out(tracker):
+            return {}
+        return {"account_field": text[:40] or "?"}
+
+    async def validate_account_field(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Only phone, e-mail, nickname and address can be changed here."""
+        if value not in FIELD_NAMES:
+            return self.invalid(dispatcher, tracker, "account_field", "utter_invalid_account_field")
+        return {"account_field": value, "field_name": FIELD_NAMES[value], "form_failures": 0.0}
+
+    async def extract_new_value(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The new value, typed when it was asked for."""
+        if tracker.get_slot("requested_slot") != "new_value":
+            return {}
+        field = tracker.get_slot("account_field")
+        text = user_text(tracker)
+        if field == "phone" and entity_value(tracker, "phone"):
+            return {"new_value": str(entity_value(tracker, "phone"))}
+        if field == "email" and entity_value(tracker, "email"):
+            return {"new_value": str(entity_value(tracker, "email"))}
+        if latest_intent(tracker) in ("stop", "request_human") or (
+            self.wants_out(tracker) and field in ("phone", "email")
+        ):
+            return {}
+        return {"new_value": text[:300] or "?"}
+
+    async def validate_new_value(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Right format for the field, and not the same as the current value."""
+        field = str(tracker.get_slot("account_field") or "")
+        new = normalize_value(field, str(value))
+        if new is None:
+            return self.invalid(dispatcher, tracker, "new_value", f"utter_invalid_new_{field or 'value'}")
+        try:
+            account = await backend_call(backend().get_account, tracker.get_slot("account_id"))
+        except BackendError:
+            return self.busy(dispatcher, "new_value")
+        if getattr(account, field, None) == new:
+            return self.invalid(dispatcher, tracker, "new_value", "utter_new_value_same")
+        return {"new_value": new, "new_value_masked": mask_value(field, new), "form_failures": 0.0}
+
+
+class ActionUpdateAccount(Action):
+    """Submit: update after the user confirmed, and say so with masked values."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_update_account"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The confirmed change goes to the backend; the code must be asked again next time."""
+        reset = [SlotSet(slot, None) for slot in RESET_AFTER_UPDATE]
+        field, value = tracker.get_slot("account_field"), tracker.get_slot("new_value")
+        if not (tracker.get_slot("account_id") and field and value and tracker.get_slot("identity_code")):
+            return [*reset, SlotSet("next_step", "none")]
+        if tracker.get_slot("confirm_update") is not True:
+            dispatcher.utter_message(response="utter_update_not_confirmed")
+            return [*reset, SlotSet("next_step", "none")]
+        try:
+            await backend_call(backend().update_contact, tracker.get_slot("account_id"), field, value)
+        except InvalidRequest:
+            dispatcher.utter_message(response="utter_update_refused", field_name=FIELD_NAMES[field])
+            return [*reset, SlotSet("next_step", "offer_human")]
+        except BackendError:
+            dispatcher.utter_message(response="utter_backend_busy")
+            return [SlotSet("next_step", "offer_human")]
+        dispatcher.utter_message(
+            response="utter_update_done",
+            field_name=FIELD_NAMES[field],
+            new_value_masked=mask_value(field, value),
+        )
+        return [*reset, SlotSet("next_step", "none")]

@@ -1,0 +1,74 @@
+"""Reading what the user typed: contacts, codes, secrets; and masking for replies."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from bot.masking import mask_email, mask_phone
+from bot.nlu.normalize import normalize_email, normalize_phone
+
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[ -]?|0086[ -]?)?1[3-9]\d(?:[ -]?\d){8}(?!\d)")
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_SIX_DIGITS = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+_SECRET = re.compile(
+    r"(?:密码|密碼|口令|password|passwd|pwd|验证码|驗證碼|校验码|动态码)\s*(?:是|为|為|:|：|=)\s*\S{3,}",
+    re.IGNORECASE,
+)
+
+
+def user_text(tracker: Tracker) -> str:
+    """The latest user message, NFKC-normalized (full-width digits become ASCII)."""
+    return unicodedata.normalize("NFKC", str(tracker.latest_message.get("text") or "")).strip()
+
+
+def latest_intent(tracker: Tracker) -> str:
+    """The intent of the latest user message."""
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def entity_value(tracker: Tracker, entity: str) -> Any:
+    """The first value of an entity in the latest user message, or None."""
+    return next(tracker.get_latest_entity_values(entity), None)
+
+
+def find_contact(tracker: Tracker) -> tuple[str, str] | None:
+    """A phone number or e-mail address in the latest message: ("sms"|"email", canonical)."""
+    phone = entity_value(tracker, "phone")
+    if isinstance(phone, str) and normalize_phone(phone):
+        return "sms", str(normalize_phone(phone))
+    email = entity_value(tracker, "email")
+    if isinstance(email, str) and normalize_email(email):
+        return "email", str(normalize_email(email))
+    text = user_text(tracker)
+    match = _PHONE_IN_TEXT.search(text)
+    if match and normalize_phone(match[0]):
+        return "sms", str(normalize_phone(match[0]))
+    match = _EMAIL_IN_TEXT.search(text)
+    if match and normalize_email(match[0]):
+        return "email", str(normalize_email(match[0]))
+    return None
+
+
+def looks_like_contact_attempt(text: str) -> bool:
+    """Digits or an @: the user tried to type a phone number or an e-mail address."""
+    return "@" in text or sum(ch.isdigit() for ch in text) >= 5
+
+
+def find_code(text: str) -> str | None:
+    """A six-digit one-time code in the text."""
+    match = _SIX_DIGITS.search(text.replace(" ", ""))
+    return match[1] if match else None
+
+
+def contains_secret(text: str) -> bool:
+    """The user typed a password or code after its keyword ("我的密码是 abc123")."""
+    return bool(_SECRET.search(text))
+
+
+def mask_contact(channel: str, value: str) -> str:
+    """138****8000 or z***@example.com."""
+    return mask_phone(value) if channel == "sms" else mask_email(value)

@@ -1,0 +1,73 @@
+"""The action server's settings, read once from the environment and validated at start."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """An environment variable has a bad value."""
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    """Everything the action server is configured with.
+
+    Attributes:
+        backend: ``sandbox`` (embedded SQLite, the default) or ``http``.
+        sandbox_db: the sandbox's SQLite file.
+        sandbox_fixed_code: scripted conversation tests only: every code is this value.
+        api_url: base URL of the production wallet backend (``http``).
+        api_key: its API key.
+        api_timeout: seconds per HTTP request to the backend.
+        call_timeout: seconds an action waits for any backend call, well under
+            Rasa's own timeout for the action server, so no conversation hangs.
+        identity_secret: shared secret of the widget's signed identity tokens.
+    """
+
+    backend: str = "sandbox"
+    sandbox_db: Path = Path("var/wallet.db")
+    sandbox_fixed_code: str | None = None
+    api_url: str = ""
+    api_key: str = ""
+    api_timeout: float = 3.0
+    call_timeout: float = 8.0
+    identity_secret: str = ""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ActionSettings:
+        """Read WALLET_* variables; raises SettingsError on a bad value."""
+        env = dict(os.environ if env is None else env)
+        backend = env.get("WALLET_BACKEND", "sandbox").strip().lower()
+        if backend not in ("sandbox", "http"):
+            raise SettingsError("WALLET_BACKEND must be 'sandbox' or 'http'")
+        settings = cls(
+            backend=backend,
+            sandbox_db=Path(env.get("WALLET_SANDBOX_DB") or "var/wallet.db"),
+            sandbox_fixed_code=env.get("WALLET_SANDBOX_FIXED_CODE") or None,
+            api_url=env.get("WALLET_API_URL", "").strip(),
+            api_key=env.get("WALLET_API_KEY", "").strip(),
+            api_timeout=_seconds(env, "WALLET_API_TIMEOUT", 3.0),
+            call_timeout=_seconds(env, "WALLET_CALL_TIMEOUT", 8.0),
+            identity_secret=env.get("IDENTITY_SECRET", ""),
+        )
+        if backend == "http" and not (
+            settings.api_url.startswith(("http://", "https://")) and settings.api_key
+        ):
+            raise SettingsError("WALLET_BACKEND=http needs WALLET_API_URL (http/https) and WALLET_API_KEY")
+        return settings
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number of seconds") from error
+    if not 0 < value <= 60:
+        raise SettingsError(f"{name} must be between 0 and 60 seconds")
+    return value

@@ -1,0 +1,80 @@
+"""Flow 3: field, fresh code, new value validated, confirmation, update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.backend.sandbox import SandboxBackend
+from actions.flows.account_update import ActionUpdateAccount, ValidateUpdateForm
+from tests.actions.conftest import responses, slots
+from tests.actions.trackers import tracker
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_field_from_the_first_message(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidateUpdateForm().run(dispatcher, tracker("update_field_phone"), domain)
+    assert slots(events)["account_field"] == "phone" and slots(events)["field_name"] == "手机号"
+
+
+async def test_signed_in_user_still_needs_a_fresh_code(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidateUpdateForm().run(
+        dispatcher, tracker("update_field_phone", account_id="U1001", verified_by="token"), domain
+    )
+    assert slots(events)["requested_slot"] == "identity_code"
+
+
+async def test_new_phone_is_accepted_and_masked(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidateUpdateForm().run(dispatcher, tracker("update_new_phone"), domain)
+    assert slots(events)["new_value"] == "13900001234"
+    assert slots(events)["new_value_masked"] == "139****1234"
+    assert slots(events)["requested_slot"] == "confirm_update"
+
+
+async def test_same_value_is_refused(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidateUpdateForm().run(dispatcher, tracker("update_same_phone"), domain)
+    assert slots(events)["new_value"] is None
+    assert responses(dispatcher) == ["utter_new_value_same"]
+
+
+async def test_bad_email_is_refused(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidateUpdateForm().run(dispatcher, tracker("update_bad_email"), domain)
+    assert slots(events)["new_value"] is None
+    assert responses(dispatcher) == ["utter_invalid_new_email"]
+
+
+async def test_confirmed_change_is_made(sandbox: SandboxBackend, dispatcher: CollectingDispatcher) -> None:
+    events = await ActionUpdateAccount().run(dispatcher, tracker("update_confirmed"), {})
+    assert sandbox.get_account("U1001").phone == "13900001234"
+    assert dispatcher.messages[0]["new_value_masked"] == "139****1234"
+    assert slots(events)["identity_code"] is None  # the next change needs a new code
+
+
+async def test_declined_change_is_not_made(sandbox: SandboxBackend, dispatcher: CollectingDispatcher) -> None:
+    await ActionUpdateAccount().run(dispatcher, tracker("update_confirmed", confirm_update=False), {})
+    assert sandbox.get_account("U1001").phone == "13800138000"
+    assert responses(dispatcher) == ["utter_update_not_confirmed"]
+
+
+async def test_phone_of_another_account_is_refused(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher
+) -> None:
+    events = await ActionUpdateAccount().run(
+        dispatcher, tracker("update_confirmed", new_value="13912345678"), {}
+    )
+    assert responses(dispatcher) == ["utter_update_refused"]
+    assert slots(events)["next_step"] == "offer_human"
+    assert sandbox.get_account("U1001").phone == "13800138000"

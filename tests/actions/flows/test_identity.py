@@ -1,0 +1,104 @@
+"""Identity: contact → code (sent once, masked), wrong codes, unknown accounts, tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.backend.sandbox import SandboxBackend
+from actions.flows.transactions import ValidateTransactionForm
+from actions.flows.verification import ActionAskIdentityCode, ActionResendCode
+from bot.identity import sign_identity
+from tests.actions.conftest import CODE, responses, slots
+from tests.actions.trackers import tracker
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_contact_resolves_the_account_and_keeps_only_the_masked_value(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidateTransactionForm().run(dispatcher, tracker("identity_contact_answer"), domain)
+    values = slots(events)
+    assert values["identity_contact"] == "138****8000"
+    assert values["identity_account"] == "U1001"
+    assert "13800138000" not in str(values)
+
+
+async def test_email_contact_sends_the_code_by_email(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidateTransactionForm().run(dispatcher, tracker("identity_contact_email"), domain)
+    assert slots(events)["identity_channel"] == "email"
+
+
+async def test_asking_for_the_code_sends_it_once(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher
+) -> None:
+    events = await ActionAskIdentityCode().run(dispatcher, tracker("identity_code_asked"), {})
+    assert slots(events)["identity_code_sent"] is True
+    assert CODE in sandbox.outbox("13800138000")[0]["body"]
+    assert dispatcher.messages[0]["identity_masked"] == "138****8000"
+    await ActionAskIdentityCode().run(dispatcher, tracker("identity_code_asked", identity_code_sent=True), {})
+    assert len(sandbox.outbox("13800138000")) == 1
+    assert responses(dispatcher)[-1] == "utter_ask_identity_code_again"
+
+
+async def test_right_code_verifies_and_the_code_is_not_kept(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    sandbox.send_code("U1001")
+    events = await ValidateTransactionForm().run(dispatcher, tracker("identity_code_answer"), domain)
+    values = slots(events)
+    assert values["account_id"] == "U1001" and values["verified_by"] == "code"
+    assert values["identity_code"] == "verified"
+    assert CODE not in str(events)
+
+
+async def test_three_wrong_codes_stop_and_offer_a_person(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    sandbox.send_code("U1001")
+    for _ in range(2):
+        events = await ValidateTransactionForm().run(dispatcher, tracker("identity_code_wrong"), domain)
+        assert slots(events)["identity_code"] is None
+    events = await ValidateTransactionForm().run(dispatcher, tracker("identity_code_wrong"), domain)
+    assert slots(events)["requested_slot"] is None and slots(events)["flow_aborted"] is True
+    assert responses(dispatcher)[-2:] == ["utter_code_blocked", "utter_offer_human"]
+    assert "account_id" not in slots(events)
+
+
+async def test_unknown_account_never_verifies(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidateTransactionForm().run(dispatcher, tracker("identity_code_unknown_account"), domain)
+    assert "account_id" not in slots(events)
+    assert slots(events)["flow_aborted"] is True
+
+
+async def test_not_received_resends(sandbox: SandboxBackend, dispatcher: CollectingDispatcher) -> None:
+    await ActionResendCode().run(dispatcher, tracker("identity_code_asked"), {})
+    assert responses(dispatcher) == ["utter_code_not_received_tips", "utter_ask_identity_code"]
+    assert len(sandbox.outbox("13800138000")) == 1
+
+
+async def test_a_valid_token_skips_the_identity_step(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    token = sign_identity("U1001", "test-secret")
+    snapshot = tracker("tx_verified_with_hints", account_id=None, verified_by=None)
+    snapshot.latest_message["metadata"] = {"identity_token": token}
+    events = await ValidateTransactionForm().run(dispatcher, snapshot, domain)
+    assert slots(events)["account_id"] == "U1001" and slots(events)["verified_by"] == "token"
+
+
+async def test_a_forged_token_is_ignored(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    token = sign_identity("U1001", "not-the-secret")
+    snapshot = tracker("tx_verified_with_hints", account_id=None, verified_by=None)
+    snapshot.latest_message["metadata"] = {"identity_token": token}
+    events = await ValidateTransactionForm().run(dispatcher, snapshot, domain)
+    assert "account_id" not in slots(events)  # so the form asks for the contact, as for anyone

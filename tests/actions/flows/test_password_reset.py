@@ -1,0 +1,95 @@
+"""Flow 1: validation of the contact, sending the link, "没收到"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.backend.sandbox import SandboxBackend
+from actions.flows.password_reset import (
+    ActionResendPasswordReset,
+    ActionResetNotReceived,
+    ActionSendPasswordReset,
+    ValidatePasswordResetForm,
+)
+from tests.actions.conftest import responses, slots
+from tests.actions.trackers import tracker
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_contact_in_the_first_message_is_taken(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidatePasswordResetForm().run(dispatcher, tracker("reset_start_with_phone"), domain)
+    assert slots(events)["reset_contact"] == "sms:13800138000"
+    assert slots(events)["reset_masked"] == "138****8000"
+
+
+async def test_invalid_contact_is_explained_and_asked_again(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidatePasswordResetForm().run(dispatcher, tracker("reset_contact_invalid"), domain)
+    assert slots(events)["reset_contact"] is None
+    assert responses(dispatcher) == ["utter_invalid_contact"]
+
+
+async def test_second_failure_offers_a_person(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidatePasswordResetForm().run(dispatcher, tracker("reset_contact_invalid_again"), domain)
+    assert slots(events)["form_failures"] == 2.0
+    assert responses(dispatcher) == ["utter_invalid_contact", "utter_offer_human_in_flow"]
+
+
+async def test_a_question_instead_of_an_answer_is_not_taken_as_the_contact(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    events = await ValidatePasswordResetForm().run(
+        dispatcher, tracker("reset_contact_question_instead"), domain
+    )
+    assert "reset_contact" not in slots(events)  # the form rejects; the interruption rules answer
+
+
+async def test_link_is_sent_and_reply_is_masked(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher
+) -> None:
+    events = await ActionSendPasswordReset().run(dispatcher, tracker("reset_sent"), {})
+    assert "重置" in sandbox.outbox("13800138000")[0]["body"]
+    assert dispatcher.messages[0]["response"] == "utter_reset_sent"
+    assert dispatcher.messages[0]["reset_masked"] == "138****8000"
+    assert "13800138000" not in str(dispatcher.messages)
+    assert slots(events)["next_step"] == "ask_received"
+
+
+async def test_same_answer_for_an_unknown_contact(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher
+) -> None:
+    await ActionSendPasswordReset().run(
+        dispatcher, tracker("reset_sent", reset_contact="sms:13000000000", reset_masked="130****0000"), {}
+    )
+    assert responses(dispatcher) == ["utter_reset_sent"]
+    assert sandbox.outbox("13000000000") == []  # nothing really sent
+
+
+async def test_not_received_then_resend_then_a_person(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher
+) -> None:
+    events = await ActionResetNotReceived().run(dispatcher, tracker("reset_sent"), {})
+    assert slots(events)["next_step"] == "ask_resend"
+    events = await ActionResendPasswordReset().run(dispatcher, tracker("reset_sent"), {})
+    assert slots(events)["reset_resends"] == 1.0
+    assert len(sandbox.outbox("13800138000")) == 1
+    events = await ActionResetNotReceived().run(dispatcher, tracker("reset_sent", reset_resends=2.0), {})
+    assert slots(events)["next_step"] == "offer_human"
+    assert responses(dispatcher)[-1] == "utter_reset_not_received_again"
+
+
+async def test_send_limit_offers_a_person(sandbox: SandboxBackend, dispatcher: CollectingDispatcher) -> None:
+    for _ in range(5):
+        sandbox.send_password_reset("13800138000")
+    events = await ActionSendPasswordReset().run(dispatcher, tracker("reset_sent"), {})
+    assert responses(dispatcher) == ["utter_reset_send_limit"]
+    assert slots(events)["next_step"] == "offer_human"
