@@ -13,7 +13,10 @@ def build_backend(settings: ActionSettings) -> WalletBackend:
     if settings.backend == "http":
         from actions.backend.http_client import HttpBackend
 
-        return HttpBackend(settings.api_url, settings.api_key, timeout=settings.api_timeout)
+        # Retries must fit in the action's own limit (call_timeout): a hung read costs
+        # (retries + 1) × api_timeout at most.
+        retries = max(0, min(2, int(settings.call_timeout // settings.api_timeout) - 1))
+        return HttpBackend(settings.api_url, settings.api_key, timeout=settings.api_timeout, retries=retries)
     from actions.backend.sandbox import SandboxBackend
 
     settings.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
