@@ -70,6 +70,7 @@ test-fast: $(MODEL)
 
 eval: $(MODEL)
 	$(PY) -m scripts.eval_nlu
+	$(PY) -m scripts.eval_dialogue
 
 lint: setup
 	$(VENV)/bin/ruff check bot actions tests scripts

@@ -32,6 +32,8 @@ cat <<MSG
   Talk to it:     curl -s -XPOST http://localhost:${RASA_PORT}/webhooks/rest/webhook \\
                     -H 'Content-Type: application/json' -d '{"sender":"me","message":"我忘记密码了"}'
   Action server:  http://localhost:${ACTIONS_PORT}/health
+  Wallet backend: the sandbox in var/wallet.db (seeded on first use; make sandbox-reseed)
+  Codes and reset links the sandbox "sends":  make outbox        Tickets:  make tickets
   Ctrl-C stops both.
 
 MSG

@@ -15,6 +15,7 @@ import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+IDENTITY_SECRET = "server-test-secret"
 
 
 def free_port() -> int:
@@ -31,6 +32,7 @@ class Servers:
     actions_url: str
     processes: list[subprocess.Popen[bytes]]
     logs: Path
+    sandbox_db: Path
 
     def stop(self) -> None:
         for process in self.processes:
@@ -64,7 +66,15 @@ def start_servers(workdir: Path, model: Path) -> Servers:
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints["tracker_store"]["db"] = str(workdir / "trackers.db")
     (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "WALLET_BACKEND": "sandbox",
+        "WALLET_SANDBOX_DB": str(workdir / "wallet.db"),
+        "IDENTITY_SECRET": IDENTITY_SECRET,
+    }
+    env.pop("WALLET_SANDBOX_FIXED_CODE", None)
     bin_dir = Path(sys.executable).parent
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = subprocess.Popen(
@@ -93,7 +103,11 @@ def start_servers(workdir: Path, model: Path) -> Servers:
         stderr=subprocess.STDOUT,
     )
     servers = Servers(
-        f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", [actions, rasa], workdir
+        f"http://127.0.0.1:{rasa_port}",
+        f"http://127.0.0.1:{actions_port}",
+        [actions, rasa],
+        workdir,
+        workdir / "wallet.db",
     )
     try:
         _wait(f"{servers.actions_url}/health", actions, actions_log)

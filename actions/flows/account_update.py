@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendError, InvalidRequest
-from actions.flows.base import WalletFormValidation, backend, backend_call
-from actions.flows.text import entity_value, latest_intent, user_text
+from actions.flows.base import CONTROL_INTENTS, WalletFormValidation, backend, backend_call
+from actions.flows.text import entity_value, latest_intent, user_text, yes_or_no
 from bot.masking import mask_email, mask_phone
 from bot.nlu.normalize import normalize_email, normalize_phone
 
@@ -117,6 +117,16 @@ class ValidateUpdateForm(WalletFormValidation):
         if getattr(account, field, None) == new:
             return self.invalid(dispatcher, tracker, "new_value", "utter_new_value_same")
         return {"new_value": new, "new_value_masked": mask_value(field, new), "form_failures": 0.0}
+
+    async def extract_confirm_update(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """ "确认" / "好的" / "先不改了"."""
+        asked = tracker.get_slot("requested_slot") == "confirm_update"
+        if not asked or latest_intent(tracker) in CONTROL_INTENTS:
+            return {}
+        answer = yes_or_no(tracker)
+        return {} if answer is None else {"confirm_update": answer}
 
 
 class ActionUpdateAccount(Action):

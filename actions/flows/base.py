@@ -8,6 +8,7 @@ fresh code is required (changing account data).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -76,9 +77,9 @@ class WalletFormValidation(FormValidationAction):
     identity_required: ClassVar[bool] = False
     fresh_code_required: ClassVar[bool] = False
 
-    def name(self) -> str:  # pragma: no cover - every subclass names itself
-        """The validation action's name (``validate_<form>``)."""
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> str:
+        """The validation action's name (``validate_<form>``); abstract, so rasa-sdk skips the base."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

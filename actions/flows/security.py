@@ -14,8 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendError
-from actions.flows.base import WalletFormValidation, backend, backend_call
-from actions.flows.text import contains_secret, user_text
+from actions.flows.base import CONTROL_INTENTS, WalletFormValidation, backend, backend_call
+from actions.flows.text import contains_secret, latest_intent, user_text, yes_or_no
 from bot.masking import mask_text
 
 WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "security_incidents.yml"
@@ -75,6 +75,16 @@ class ValidateSecurityForm(WalletFormValidation):
         if tracker.get_slot("freeze_confirm") is False:
             return ["freeze_confirm"]
         return await super().required_slots(domain_slots, dispatcher, tracker, domain)
+
+    async def extract_freeze_confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """ "立即冻结" / "好" / "暂不冻结" / "不用"."""
+        asked = tracker.get_slot("requested_slot") == "freeze_confirm"
+        if not asked or latest_intent(tracker) in CONTROL_INTENTS:
+            return {}
+        answer = yes_or_no(tracker)
+        return {} if answer is None else {"freeze_confirm": answer}
 
     async def validate_freeze_confirm(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -72,3 +72,22 @@ def contains_secret(text: str) -> bool:
 def mask_contact(channel: str, value: str) -> str:
     """138****8000 or z***@example.com."""
     return mask_phone(value) if channel == "sms" else mask_email(value)
+
+
+_NO_WORDS = ("不", "别", "取消", "no", "算了")
+_YES_WORDS = ("确认", "确定", "是", "对", "好", "可以", "行", "要", "冻结", "修改", "yes", "ok")
+
+
+def yes_or_no(tracker: Tracker) -> bool | None:
+    """The answer to a yes/no question: from the intent, else from the words; None if neither."""
+    intent = latest_intent(tracker)
+    if intent == "affirm":
+        return True
+    if intent == "deny":
+        return False
+    text = user_text(tracker).lower()
+    if any(word in text for word in _NO_WORDS):
+        return False
+    if any(word in text for word in _YES_WORDS):
+        return True
+    return None

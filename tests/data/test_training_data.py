@@ -126,3 +126,9 @@ def test_rasa_data_validate_is_clean() -> None:
         and not w.startswith("Slot auto-fill has been removed")
     ]
     assert unexplained == []
+
+
+def test_flow_interruption_rules_are_up_to_date() -> None:
+    from scripts.gen_flow_rules import OUT, render
+
+    assert OUT.read_text(encoding="utf-8") == render(), "run: python -m scripts.gen_flow_rules"

@@ -29,9 +29,9 @@ def _text(replies: list[dict[str, Any]]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
 
 
-def test_forgot_password_gets_the_four_steps(servers: Servers) -> None:
+def test_forgot_password_asks_for_the_registered_contact(servers: Servers) -> None:
     text = _text(_send(servers, "我忘记密码了"))
-    assert "忘记密码" in text and "重置链接" in text and "新密码" in text
+    assert "手机号或电子邮箱" in text and "重置链接" in text and "不要发送您的密码" in text
 
 
 def test_contact_support_quotes_company_facts(servers: Servers) -> None:
@@ -47,13 +47,16 @@ def test_greeting_offers_buttons(servers: Servers) -> None:
 
 
 def test_button_payload_triggers_its_intent(servers: Servers) -> None:
-    assert "排查" in _text(_send(servers, "/transaction_failed"))
+    text = _text(_send(servers, "/transaction_failed"))
+    assert "常见原因" in text and "验证身份" in text
 
 
 def test_a_conversation_keeps_going(servers: Servers) -> None:
     sender = uuid.uuid4().hex
     assert _send(servers, "你好", sender)
-    assert "修改哪一项" in _text(_send(servers, "我想改一下手机号", sender))
+    assert "修改手机号前需要验证身份" in _text(_send(servers, "我想改一下手机号", sender))
+    assert "继续" in _text(_send(servers, "谢谢", sender))
+    assert "已为您取消" in _text(_send(servers, "算了", sender))
     assert "不客气" in _text(_send(servers, "谢谢", sender))
 
 
