@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: help setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets
+.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets
 
 help:
 	@echo "make run    set up, train if needed, start the action server and the Rasa server"
@@ -30,7 +30,22 @@ $(VENV)/.installed: requirements.lock .python-version
 	@scripts/setup_venv.sh "$(PYTHON_VERSION)" "$(VENV)"
 	@touch $@
 
-setup: $(VENV)/.installed
+# The widget's socket.io client comes from the npm registry (pinned in package-lock.json)
+# and is served by the Rasa server itself: the page needs no outside host.
+WIDGET_VENDOR := bot/widget/vendor/socket.io.min.js
+$(WIDGET_VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p bot/widget/vendor
+	cp node_modules/socket.io-client/dist/socket.io.min.js $@
+
+# Browser tests drive Debian's Chromium (with a CJK font, or Chinese shows as boxes).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk"; then \
+		echo "installing chromium and a CJK font (apt)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
+setup: $(VENV)/.installed $(WIDGET_VENDOR)
 
 lock: setup
 	$(VENV)/bin/pip install -r requirements.in
@@ -45,7 +60,7 @@ $(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
 train: $(MODEL)
 
 # --- running --------------------------------------------------------------
-run: $(MODEL)
+run: $(MODEL) $(WIDGET_VENDOR)
 	@scripts/run.sh
 
 shell: $(MODEL)
@@ -62,7 +77,7 @@ tickets: setup
 	$(PY) -m actions.backend.cli tickets
 
 # --- quality --------------------------------------------------------------
-test: $(MODEL)
+test: $(MODEL) $(WIDGET_VENDOR) browser
 	$(PY) -m pytest
 
 test-fast: $(MODEL)

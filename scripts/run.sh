@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 mkdir -p var
+# The secret shared with the website for signed-in users' identity tokens. Without one
+# configured, each run makes its own (the demo page's sign-in switch uses it).
+export IDENTITY_SECRET="${IDENTITY_SECRET:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')}"
 
 .venv/bin/rasa run actions --actions actions --port "${ACTIONS_PORT}" &
 actions_pid=$!
@@ -29,6 +32,7 @@ cat <<MSG
 
   联合钱包 assistant is running.
   Rasa server:    http://localhost:${RASA_PORT}
+  Chat widget:    http://localhost:${RASA_PORT}/widget/demo.html   (demo help-centre page)
   Talk to it:     curl -s -XPOST http://localhost:${RASA_PORT}/webhooks/rest/webhook \\
                     -H 'Content-Type: application/json' -d '{"sender":"me","message":"我忘记密码了"}'
   Action server:  http://localhost:${ACTIONS_PORT}/health
