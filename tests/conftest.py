@@ -37,3 +37,13 @@ def parse(model_path: Path) -> Iterator[Callable[[str], dict[str, Any]]]:
 
     yield _parse
     loop.close()
+
+
+@pytest.fixture(scope="session")
+def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The action server and the Rasa server, running for the whole session (HTTP and browser tests)."""
+    from tests.servers import start_servers
+
+    running = start_servers(tmp_path_factory.mktemp("servers"), model_path)
+    yield running
+    running.stop()
