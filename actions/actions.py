@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from actions.flows.account_update import ActionUpdateAccount, ValidateUpdateForm
 from actions.flows.complaint import ActionSubmitComplaint, ValidateComplaintForm
-from actions.flows.conversation import ActionFlowCancelled, ActionHandoff, ActionWalletFallback
+from actions.flows.conversation import ActionFlowCancelled, ActionWalletFallback
+from actions.flows.handoff import ActionHandoff, ActionRecordSatisfaction
 from actions.flows.password_reset import (
     ActionResendPasswordReset,
     ActionResetNotReceived,
@@ -31,6 +32,7 @@ __all__ = [
     "ActionExplainTransaction",
     "ActionFlowCancelled",
     "ActionHandoff",
+    "ActionRecordSatisfaction",
     "ActionResendCode",
     "ActionResendPasswordReset",
     "ActionResetNotReceived",

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -33,6 +33,27 @@ class Servers:
     processes: list[subprocess.Popen[bytes]]
     logs: Path
     sandbox_db: Path
+    rasa_command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def restart_rasa(self) -> None:
+        """Stop the Rasa server and start it again on the same port (the action server stays)."""
+        rasa = self.processes[1]
+        rasa.send_signal(signal.SIGTERM)
+        try:
+            rasa.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            rasa.kill()
+        log = self.logs / "rasa-restarted.log"
+        self.processes[1] = subprocess.Popen(
+            self.rasa_command, cwd=ROOT, env=self.env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        )
+        _wait(f"{self.rasa_url}/webhooks/rest/", self.processes[1], log)
+
+    @property
+    def handoff_db_url(self) -> str:
+        """The handoff store both servers use."""
+        return f"sqlite:///{self.logs / 'handoff.db'}"
 
     def stop(self) -> None:
         for process in self.processes:
@@ -73,6 +94,9 @@ def start_servers(workdir: Path, model: Path) -> Servers:
         "WALLET_BACKEND": "sandbox",
         "WALLET_SANDBOX_DB": str(workdir / "wallet.db"),
         "IDENTITY_SECRET": IDENTITY_SECRET,
+        "HANDOFF_DB_URL": f"sqlite:///{workdir / 'handoff.db'}",
+        "HANDOFF_AGENT_HOURS": "00:00-23:59",
+        "HANDOFF_MAX_WAIT_SECONDS": "600",
     }
     env.pop("WALLET_SANDBOX_FIXED_CODE", None)
     bin_dir = Path(sys.executable).parent
@@ -84,19 +108,20 @@ def start_servers(workdir: Path, model: Path) -> Servers:
         stdout=actions_log.open("wb"),
         stderr=subprocess.STDOUT,
     )
+    rasa_command = [
+        str(bin_dir / "rasa"),
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        str(workdir / "endpoints.yml"),
+        "--credentials",
+        "credentials.yml",
+        "--port",
+        str(rasa_port),
+    ]
     rasa = subprocess.Popen(
-        [
-            str(bin_dir / "rasa"),
-            "run",
-            "--model",
-            str(model),
-            "--endpoints",
-            str(workdir / "endpoints.yml"),
-            "--credentials",
-            "credentials.yml",
-            "--port",
-            str(rasa_port),
-        ],
+        rasa_command,
         cwd=ROOT,
         env=env,
         stdout=rasa_log.open("wb"),
@@ -108,6 +133,8 @@ def start_servers(workdir: Path, model: Path) -> Servers:
         [actions, rasa],
         workdir,
         workdir / "wallet.db",
+        rasa_command,
+        env,
     )
     try:
         _wait(f"{servers.actions_url}/health", actions, actions_log)

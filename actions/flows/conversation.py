@@ -8,10 +8,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend.errors import BackendError
-from actions.flows.base import backend, backend_call
-from bot.masking import mask_text
-
 # Slots of the flows, cleared when the user leaves one ("算了").
 FLOW_SLOTS = (
     "requested_slot",
@@ -36,14 +32,6 @@ FLOW_SLOTS = (
     "form_failures",
     "flow_aborted",
 )
-SUMMARY_SLOTS = (
-    "transaction_id",
-    "ticket_id",
-    "field_name",
-    "reset_masked",
-    "identity_contact",
-    "security_case",
-)
 
 
 class ActionFlowCancelled(Action):
@@ -60,55 +48,6 @@ class ActionFlowCancelled(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         dispatcher.utter_message(response="utter_flow_cancelled" if intent == "stop" else "utter_switch_flow")
         return [SlotSet(slot, None) for slot in FLOW_SLOTS]
-
-
-def _summary(tracker: Tracker) -> str:
-    intents = [
-        (e.get("parse_data") or {}).get("intent", {}).get("name")
-        for e in tracker.events
-        if e.get("event") == "user"
-    ]
-    topics = [
-        i for i in intents if i and i not in ("affirm", "deny", "inform", "nlu_fallback", "request_human")
-    ]
-    texts = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"][-5:]
-    known = {s: tracker.get_slot(s) for s in SUMMARY_SLOTS if tracker.get_slot(s)}
-    return mask_text(f"话题：{topics[-3:]}；已知：{known}；用户最近说：{' / '.join(texts)}")[:1500]
-
-
-class ActionHandoff(Action):
-    """Hand the conversation to a person.
-
-    Until live handoff exists this records a callback request: a ticket with what the bot
-    learned, and the hotline for anything urgent. The handoff issue replaces this action.
-    """
-
-    def name(self) -> str:
-        """The action's name."""
-        return "action_handoff"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """Open a callback ticket (priority from the flow), tell the user what happens next."""
-        priority = tracker.get_slot("handoff_priority") or "normal"
-        try:
-            ticket = await backend_call(
-                backend().create_ticket,
-                tracker.get_slot("account_id"),
-                "callback",
-                priority,
-                _summary(tracker),
-            )
-        except BackendError:
-            dispatcher.utter_message(response="utter_handoff_unavailable")
-            return [SlotSet("next_step", "none")]
-        dispatcher.utter_message(response="utter_handoff_callback", ticket_id=ticket.ticket_id)
-        return [
-            SlotSet("ticket_id", ticket.ticket_id),
-            SlotSet("handoff_priority", None),
-            SlotSet("next_step", "none"),
-        ]
 
 
 class ActionWalletFallback(Action):

@@ -18,6 +18,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.handoff.gate import after_user_message
 from bot.masking import install_log_masking
 from bot.ratelimit import RateLimiter
 
@@ -121,6 +122,7 @@ class GuardedRestInput(RestInput):
                 await on_new_message(
                     UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
                 )
+                await after_user_message(request.app, sender)
             except CancelledError:
                 logger.error("rest webhook: handling a message timed out")
             except Exception:

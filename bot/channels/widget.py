@@ -21,7 +21,7 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
@@ -34,6 +34,7 @@ from bot.channels.socket_events import (
     parse_user_event,
     session_id_of,
 )
+from bot.handoff.gate import after_user_message
 from bot.identity import sign_identity
 from bot.masking import install_log_masking
 from bot.ratelimit import RateLimiter
@@ -85,12 +86,23 @@ class WidgetSocketIOInput(SocketIOInput):
         self._demo_account = demo_identity_account
         self._demo_name = demo_identity_name
         self._cors_origins = cors_origins
+        self._app: Sanic | None = None
+
+    async def push(self, sender_id: str, message: dict[str, Any]) -> None:
+        """Send an agent message or a notice to every tab of the session (its room)."""
+        if self.sio is not None:
+            await self.sio.emit(self.bot_message_evt, message, room=sender_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The socket.io server and the widget's HTTP routes."""
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self._cors_origins)
         bp = SocketBlueprint(sio, self.socketio_path or "/socket.io", "widget_socketio", __name__)
         self.sio = sio
+
+        @bp.listener("after_server_start")
+        async def keep_app(app: Sanic, _: Any) -> None:
+            self._app = app
+
         self._register_socket_events(sio, on_new_message)
         self._register_routes(bp)
         return bp
@@ -142,6 +154,7 @@ class WidgetSocketIOInput(SocketIOInput):
                         metadata=event.metadata,
                     )
                 )
+                await after_user_message(self._app, event.session_id)
             except Exception:
                 logger.exception("widget channel: handling a message failed")
                 await sio.emit(

@@ -13,7 +13,8 @@
  *
  * Protocol (socket.io, path {server path}/socket.io):
  *   -> session_request {session_id: stored id | null}    <- session_confirm "id" | {session_id}
- *   GET {server}/widget/history?session_id=ID (once per page load, after the first confirm)
+ *   GET {server}/widget/history?session_id=ID (after the first confirm; after a reconnect, to
+ *       show what was sent while disconnected)
  *       -> {messages: [{role, text, buttons, image, agent_name, timestamp (s)}]}
  *   -> user_uttered {message, session_id, customData: {client_message_id, identity_token?}}
  *   <- message_ack {client_message_id}  unacked messages (localStorage uwc_outbox) are re-sent,
@@ -176,6 +177,7 @@
   let confirmed = false; // connected and the current session confirmed
   let historyStarted = false;
   let historyDone = false;
+  let seenFromServer = 0; // bot, agent and system messages received, to catch up after a reconnect
   let generation = 0; // bumped by reset(), so a late history answer is dropped
   let inflight = []; // ids emitted on the current connection and not yet acknowledged
   let greetingShown = false;
@@ -514,8 +516,33 @@
         flush();
       });
     } else if (historyDone) {
-      flush();
+      catchUp(id).then(flush);
     }
+  }
+
+  /** After a reconnect: show what the server sent while this page was not connected. */
+  async function catchUp(id) {
+    const gen = generation;
+    let messages = [];
+    try {
+      const res = await fetch(`${SERVER_URL}/widget/history?session_id=${encodeURIComponent(id)}`, {
+        credentials: "omit",
+        headers: { Accept: "application/json" },
+      });
+      if (res.ok) {
+        const body = await res.json();
+        if (body && Array.isArray(body.messages)) messages = body.messages;
+      }
+    } catch (e) {
+      return;
+    }
+    if (gen !== generation) return;
+    const fromServer = messages.filter((raw) => raw && raw.role !== "user");
+    for (const raw of fromServer.slice(seenFromServer)) {
+      const m = normalize(raw, ROLES);
+      if (m) addMessage(renderMessage(m, false));
+    }
+    seenFromServer = Math.max(seenFromServer, fromServer.length);
   }
 
   async function loadHistory(id) {
@@ -540,6 +567,7 @@
       clearTimeout(timer);
     }
     if (gen !== generation) return;
+    seenFromServer = messages.filter((raw) => raw && raw.role !== "user").length;
     const fragment = document.createDocumentFragment();
     for (const raw of messages) {
       const m = normalize(raw, ROLES);
@@ -550,6 +578,7 @@
   }
 
   function onBotMessage(raw) {
+    seenFromServer += 1;
     const m = normalize(raw, LIVE_ROLES);
     if (!m) return;
     if (!(raw && typeof raw.timestamp === "number")) m.ts = Date.now();
@@ -607,6 +636,7 @@
   /** A new conversation: forgets the stored session, the outbox and what is on screen. */
   function reset() {
     generation += 1;
+    seenFromServer = 0;
     sessionId = null;
     store.set(SESSION_KEY, null);
     outbox = [];

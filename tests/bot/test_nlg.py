@@ -27,6 +27,10 @@ ACTION_VARIABLES = {
     "identity_masked": "138****8000",
     "field_name": "手机号",
     "new_value_masked": "139****1234",
+    "position": 2,
+    "wait_minutes": 6,
+    "reference": "H20261125-0007",
+    "agent_hours": "09:00-21:00",
 }
 
 
@@ -53,10 +57,10 @@ def test_contact_support_quotes_the_configured_facts(nlg: CompanyResponseGenerat
 
 
 def test_action_variables_take_precedence(nlg: CompanyResponseGenerator) -> None:
-    text = nlg.generate_from_slots("utter_handoff_callback", {}, "rest", hotline="000", ticket_id="T1")[
-        "text"
-    ]  # type: ignore[index]
-    assert "000" in text and "T1" in text
+    text = nlg.generate_from_slots(
+        "utter_handoff_message_left", {}, "rest", hotline="000", reference="H1", agent_hours="9"
+    )["text"]  # type: ignore[index]
+    assert "000" in text and "H1" in text
 
 
 def test_no_response_asks_for_a_password_or_code() -> None:

@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend.sandbox import SandboxBackend
 from actions.flows.complaint import ActionSubmitComplaint
-from actions.flows.conversation import ActionFlowCancelled, ActionHandoff, ActionWalletFallback
+from actions.flows.conversation import ActionFlowCancelled, ActionWalletFallback
 from actions.flows.security import ActionSecuritySubmit, ActionSecurityTriage
 from tests.actions.conftest import responses, slots
 from tests.actions.trackers import tracker, user_event
@@ -77,18 +77,6 @@ async def test_second_misunderstanding_in_a_row_offers_a_person(
     )
     events = await ActionWalletFallback().run(dispatcher, understood_between, {})
     assert slots(events)["next_step"] == "none"
-
-
-async def test_handoff_records_a_callback_with_a_masked_summary(
-    sandbox: SandboxBackend, dispatcher: CollectingDispatcher
-) -> None:
-    history = [user_event("我手机号13800138000，转账失败了", "transaction_failed")]
-    events = await ActionHandoff().run(dispatcher, tracker("fallback_once", events=history), {})
-    ticket = sandbox.get_ticket(slots(events)["ticket_id"])
-    assert (
-        ticket.kind == "callback" and "138****8000" in ticket.summary and "13800138000" not in ticket.summary
-    )
-    assert responses(dispatcher) == ["utter_handoff_callback"]
 
 
 async def test_leaving_clears_the_flow_but_keeps_verification(

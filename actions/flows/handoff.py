@@ -1,0 +1,153 @@
+"""Handing the conversation to a person: queue it (and pause the bot), or, outside agent
+hours or with nobody on duty, take a message with a reference number. Also the rating
+the user gives after an agent resolved the conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.flows.text import entity_value, user_text
+from bot.handoff.settings import HandoffSettings, within_hours
+from bot.handoff.store import HandoffStore
+from bot.masking import mask_text
+
+CHINA_TZ = timezone(timedelta(hours=8))
+TOPIC_NAMES = {
+    "forgot_password": "找回密码",
+    "transaction_failed": "交易失败",
+    "update_account_info": "修改账户信息",
+    "contact_support": "联系客服",
+    "account_security": "账户安全",
+    "complaint": "投诉",
+}
+KNOWN_SLOTS = {
+    "identity_contact": "已验证联系方式",
+    "transaction_id": "交易单号",
+    "ticket_id": "工单号",
+    "field_name": "要修改的信息",
+    "reset_masked": "重置链接发送至",
+    "security_case": "安全情况",
+    "verified_by": "身份验证方式",
+}
+
+
+PLUMBING = {
+    "action_listen",
+    "action_session_start",
+    "action_extract_slots",
+    "action_deactivate_loop",
+    "action_handoff",
+}
+
+
+@lru_cache(maxsize=1)
+def handoff_store() -> tuple[HandoffSettings, HandoffStore]:
+    """The handoff store shared with the Rasa server (opened on first use)."""
+    settings = HandoffSettings.from_env()
+    store = HandoffStore(settings.db_url)
+    store.create_schema()
+    return settings, store
+
+
+def topic_of(tracker: Tracker) -> str:
+    """The last problem the user raised, in Chinese."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if name in TOPIC_NAMES:
+                return TOPIC_NAMES[name]
+    return "其他"
+
+
+def summary_of(tracker: Tracker) -> str:
+    """What the bot learned, masked: the topic, known facts and the user's last messages."""
+    facts = [
+        f"{label}：{tracker.get_slot(slot)}" for slot, label in KNOWN_SLOTS.items() if tracker.get_slot(slot)
+    ]
+    texts = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
+    said = " / ".join(t for t in texts[-5:] if t and not t.startswith("/"))
+    tried = [
+        str(e.get("name"))
+        for e in tracker.events
+        if e.get("event") == "action"
+        and str(e.get("name", "")).startswith("action_")
+        and e.get("name") != "action_listen"
+    ]
+    parts = [
+        f"话题：{topic_of(tracker)}",
+        *facts,
+        f"用户说：{said}",
+        f"已尝试：{', '.join(dict.fromkeys(tried))}",
+    ]
+    return mask_text("；".join(parts))[:1500]
+
+
+class ActionHandoff(Action):
+    """Queue the conversation for a person and pause the bot (or take a message)."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The user hears what happens next; the bot stays silent while a person helps."""
+        settings, store = handoff_store()
+        priority = tracker.get_slot("handoff_priority") or "normal"
+        channel = tracker.get_latest_input_channel() or "rest"
+        topic, summary = topic_of(tracker), summary_of(tracker)
+
+        def queue() -> tuple[Any, int, bool]:
+            open_now = within_hours(settings.agent_hours, datetime.now(CHINA_TZ))
+            handoff = store.request_handoff(tracker.sender_id, channel, priority, topic, summary)
+            if handoff.status == "pending" and not (open_now and store.agents_on_duty()):
+                return store.leave_message(handoff.id), 0, False
+            return handoff, store.position(handoff.id), True
+
+        handoff, position, queued = await asyncio.to_thread(queue)
+        reset = [SlotSet("handoff_priority", None), SlotSet("next_step", "none")]
+        if not queued:
+            dispatcher.utter_message(
+                response="utter_handoff_message_left",
+                reference=handoff.reference,
+                agent_hours=settings.agent_hours,
+            )
+            return reset
+        dispatcher.utter_message(
+            response="utter_handoff_queued",
+            position=max(position, 1),
+            wait_minutes=max(position, 1) * settings.expected_minutes_per_position,
+        )
+        return [*reset, ConversationPaused()]
+
+
+class ActionRecordSatisfaction(Action):
+    """The one-to-five rating after an agent resolved the conversation."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_record_satisfaction"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Store the score on the user's latest resolved handoff."""
+        raw = entity_value(tracker, "satisfaction") or user_text(tracker)
+        match = re.search(r"[1-5]", str(raw))
+        if not match:
+            dispatcher.utter_message(response="utter_rating_unclear")
+            return []
+        _, store = handoff_store()
+        recorded = await asyncio.to_thread(store.record_satisfaction, tracker.sender_id, int(match[0]))
+        dispatcher.utter_message(response="utter_rating_thanks" if recorded else "utter_rating_no_service")
+        return []

@@ -1,0 +1,150 @@
+"""The handoff store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Every table name starts with ``handoff`` so the store can share a database with
+Rasa's tracker store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from bot.handoff.models import PRIORITIES, ROLES, STATUSES
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on both databases.
+
+    PostgreSQL stores ``timestamptz``; SQLite stores naive UTC text, which still sorts
+    and compares correctly because the format is fixed. Naive datetimes are refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (naive on SQLite)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use timezone-aware UTC datetimes")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_valid")
+
+
+metadata = MetaData()
+
+agents = Table(
+    "handoff_agents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("display_name", String(64), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime),
+    _one_of("role", ROLES),
+)
+
+sessions = Table(
+    "handoff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the token, never the token
+    Column("agent_id", Integer, ForeignKey("handoff_agents.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+login_failures = Table(
+    "handoff_login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(255), nullable=False),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Index("ix_handoff_login_failures_key_at", "key", "at"),
+)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(32), unique=True),  # set right after the insert: it contains the id
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("priority", String(8), nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("assigned_agent_id", Integer, ForeignKey("handoff_agents.id")),
+    Column("assigned_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("note", Text),
+    Column("satisfaction", Integer),
+    _one_of("status", STATUSES),
+    _one_of("priority", PRIORITIES),
+    CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_valid"),
+    Index("ix_handoffs_status_created", "status", "created_at"),
+)
+
+# At most one pending or assigned handoff per sender, even when two requests race.
+_active_only = handoffs.c.status.in_(["pending", "assigned"])
+Index(
+    "ux_handoffs_one_active_per_sender",
+    handoffs.c.sender_id,
+    unique=True,
+    sqlite_where=_active_only,
+    postgresql_where=_active_only,
+)
+
+audit_log = Table(
+    "handoff_audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("agent_id", Integer, ForeignKey("handoff_agents.id")),
+    Column("action", String(64), nullable=False),
+    Column("handoff_id", Integer, ForeignKey("handoffs.id")),
+    Column("detail", Text, nullable=False),
+)
+
+# One row (id 1) whose value grows with every change to handoffs, in the same transaction.
+version = Table(
+    "handoff_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+)

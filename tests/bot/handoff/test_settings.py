@@ -1,0 +1,112 @@
+"""The handoff settings fail fast on bad values; agent hours in China time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.handoff.models import CHINA_TZ
+from bot.handoff.settings import HandoffSettings, SettingsError, parse_hours, within_hours
+
+
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = HandoffSettings.from_env({})
+    assert settings == HandoffSettings("sqlite:///var/handoff.db", 600, "09:00-21:00", 28800, 3)
+    assert (tmp_path / "var").is_dir()
+
+
+def test_values_from_the_environment(tmp_path: Path) -> None:
+    env = {
+        "HANDOFF_DB_URL": f"sqlite:///{tmp_path}/deep/dir/h.db",
+        "HANDOFF_MAX_WAIT_SECONDS": "300",
+        "HANDOFF_AGENT_HOURS": "22:00-06:00",
+        "HANDOFF_SESSION_TTL": "3600",
+        "HANDOFF_EXPECTED_MINUTES_PER_POSITION": " 5 ",
+    }
+    settings = HandoffSettings.from_env(env)
+    assert (settings.max_wait_seconds, settings.agent_hours, settings.session_ttl) == (
+        300,
+        "22:00-06:00",
+        3600,
+    )
+    assert settings.expected_minutes_per_position == 5 and (tmp_path / "deep" / "dir").is_dir()
+    pg = HandoffSettings.from_env({"HANDOFF_DB_URL": "postgresql://postgres@127.0.0.1:5432/test"})
+    assert pg.db_url.startswith("postgresql://")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HANDOFF_DB_URL", "mysql://root@localhost/handoff"),
+        ("HANDOFF_DB_URL", "not a url"),
+        ("HANDOFF_DB_URL", "redis://localhost:6379"),
+        ("HANDOFF_MAX_WAIT_SECONDS", "ten minutes"),
+        ("HANDOFF_MAX_WAIT_SECONDS", "0"),
+        ("HANDOFF_MAX_WAIT_SECONDS", "-5"),
+        ("HANDOFF_MAX_WAIT_SECONDS", "1e3"),
+        ("HANDOFF_MAX_WAIT_SECONDS", "600.5"),
+        ("HANDOFF_MAX_WAIT_SECONDS", "99999999999"),
+        ("HANDOFF_MAX_WAIT_SECONDS", "６００"),
+        ("HANDOFF_AGENT_HOURS", "9-21"),
+        ("HANDOFF_AGENT_HOURS", "9:00-21:00"),
+        ("HANDOFF_AGENT_HOURS", "09:00 - 21:00"),
+        ("HANDOFF_AGENT_HOURS", "25:00-26:00"),
+        ("HANDOFF_AGENT_HOURS", "09:60-21:00"),
+        ("HANDOFF_AGENT_HOURS", "24:00-08:00"),
+        ("HANDOFF_AGENT_HOURS", "09:00-24:01"),
+        ("HANDOFF_AGENT_HOURS", "09:00-09:00"),
+        ("HANDOFF_AGENT_HOURS", "always"),
+        ("HANDOFF_SESSION_TTL", "0"),
+        ("HANDOFF_SESSION_TTL", "forever"),
+        ("HANDOFF_EXPECTED_MINUTES_PER_POSITION", "0"),
+        ("HANDOFF_EXPECTED_MINUTES_PER_POSITION", "three"),
+    ],
+)
+def test_bad_values_fail_fast(name: str, value: str, tmp_path: Path) -> None:
+    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp_path}/h.db", name: value}
+    with pytest.raises(SettingsError) as raised:
+        HandoffSettings.from_env(env)
+    assert name in str(raised.value)
+
+
+def china(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, 25, hour, minute, tzinfo=CHINA_TZ)
+
+
+@pytest.mark.parametrize(
+    ("hours", "hour", "minute", "open_"),
+    [
+        ("09:00-21:00", 9, 0, True),
+        ("09:00-21:00", 20, 59, True),
+        ("09:00-21:00", 21, 0, False),
+        ("09:00-21:00", 8, 59, False),
+        ("22:00-06:00", 22, 0, True),
+        ("22:00-06:00", 23, 30, True),
+        ("22:00-06:00", 0, 0, True),
+        ("22:00-06:00", 5, 59, True),
+        ("22:00-06:00", 6, 0, False),
+        ("22:00-06:00", 12, 0, False),
+        ("22:00-06:00", 21, 59, False),
+        ("00:00-24:00", 0, 0, True),
+        ("00:00-24:00", 23, 59, True),
+    ],
+)
+def test_within_hours(hours: str, hour: int, minute: int, open_: bool) -> None:
+    assert within_hours(hours, china(hour, minute)) is open_
+
+
+def test_within_hours_uses_china_time() -> None:
+    utc = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)  # 22:30 in China
+    assert within_hours("22:00-06:00", utc) and not within_hours("09:00-21:00", utc)
+    assert within_hours("09:00-21:00", utc.astimezone(timezone(timedelta(hours=-5))) - timedelta(hours=10))
+    with pytest.raises(ValueError):
+        within_hours("09:00-21:00", datetime(2026, 11, 25, 12, 0))
+    with pytest.raises(ValueError):
+        within_hours("9-21", utc)
+
+
+def test_parse_hours() -> None:
+    assert parse_hours("09:30-21:00") == (570, 1260) and parse_hours("22:00-06:00") == (1320, 360)

@@ -1,0 +1,126 @@
+"""A user in the widget and an agent in the console, live, both ways; then across a restart."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.servers import Servers
+
+pytestmark = pytest.mark.server
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
+TIMEOUT = 60_000
+PASSWORD = "xiaowang-Passw0rd"
+
+
+@pytest.fixture(scope="module")
+def agent_account(servers: Servers) -> str:
+    from bot.handoff.errors import Conflict
+    from bot.handoff.store import HandoffStore
+
+    store = HandoffStore(servers.handoff_db_url)
+    store.create_schema()
+    with contextlib.suppress(Conflict):  # already added by an earlier run
+        store.add_agent("xiaowang", "小王", PASSWORD)
+    return "xiaowang"
+
+
+def _user(browser: Any, servers: Servers) -> Any:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{servers.rasa_url}/widget/demo.html")
+    page.get_by_test_id("uwc-launcher").click()
+    return page
+
+
+def _agent(browser: Any, servers: Servers, username: str) -> Any:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{servers.rasa_url}/console/")
+    page.get_by_test_id("uwa-login-username").fill(username)
+    page.get_by_test_id("uwa-login-password").fill(PASSWORD)
+    page.get_by_test_id("uwa-login-submit").click()
+    page.get_by_test_id("uwa-agent-name").filter(has_text="小王").wait_for()
+    return page
+
+
+def _say(page: Any, text: str) -> None:
+    page.get_by_test_id("uwc-input").fill(text)
+    page.get_by_test_id("uwc-input").press("Enter")
+
+
+def _user_sees(page: Any, role: str, text: str) -> None:
+    page.locator(f'[data-testid="uwc-msg"][data-role="{role}"]').filter(has_text=text).last.wait_for()
+
+
+def _agent_sees(page: Any, role: str, text: str) -> None:
+    page.get_by_test_id("uwa-transcript").locator(f'[data-testid="uwa-msg"][data-role="{role}"]').filter(
+        has_text=text
+    ).last.wait_for()
+
+
+def _take_newest(agent: Any) -> None:
+    item = agent.get_by_test_id("uwa-queue-item").last
+    item.wait_for()
+    item.get_by_test_id("uwa-take").click()
+
+
+def _agent_says(agent: Any, text: str) -> None:
+    agent.get_by_test_id("uwa-reply").fill(text)
+    agent.get_by_test_id("uwa-send").click()
+
+
+def test_user_and_agent_talk_live_and_the_bot_takes_over_again(
+    browser: Any, servers: Servers, agent_account: str
+) -> None:
+    agent = _agent(browser, servers, agent_account)
+    user = _user(browser, servers)
+    _say(user, "帮我转人工客服")
+    _user_sees(user, "bot", "排队")
+    _take_newest(agent)
+    _user_sees(user, "system", "小王 已接入")
+    _agent_sees(agent, "user", "帮我转人工客服")
+    _agent_says(agent, "您好，我是小王，请问是哪一笔交易？")
+    _user_sees(user, "agent", "我是小王")
+    _say(user, "昨天晚上给李娜的500块")
+    _agent_sees(agent, "user", "给李娜的500块")
+    agent.screenshot(path=str(DOCS / "console-conversation.png"))
+    agent.get_by_test_id("uwa-handback").click()
+    _user_sees(user, "system", "智能客服继续")
+    _say(user, "怎么联系客服")
+    _user_sees(user, "bot", "客服热线")
+    user.context.close()
+    agent.context.close()
+
+
+def test_a_restart_of_the_rasa_server_loses_nothing(
+    browser: Any, servers: Servers, agent_account: str
+) -> None:
+    agent = _agent(browser, servers, agent_account)
+    user = _user(browser, servers)
+    _say(user, "转人工")
+    _user_sees(user, "bot", "排队")
+    _take_newest(agent)
+    _user_sees(user, "system", "已接入")
+    servers.restart_rasa()
+    agent.reload()
+    agent.get_by_test_id("uwa-agent-name").filter(has_text="小王").wait_for()  # the session survived
+    agent.get_by_test_id("uwa-conversation-item").last.click()
+    _agent_sees(agent, "user", "转人工")  # the transcript survived
+    _agent_says(agent, "服务器重启后我还在，请继续说。")
+    _user_sees(user, "agent", "服务器重启后")  # the widget reconnected by itself
+    _say(user, "好的 谢谢")
+    _agent_sees(agent, "user", "好的 谢谢")
+    agent.get_by_test_id("uwa-resolve").click()
+    agent.get_by_test_id("uwa-resolve-note").fill("已解答")
+    agent.get_by_test_id("uwa-resolve-confirm").click()
+    _user_sees(user, "system", "打分")
+    _say(user, "5分")
+    _user_sees(user, "bot", "感谢您的评价")
+    user.context.close()
+    agent.context.close()
