@@ -33,6 +33,8 @@ cat <<MSG
   联合钱包 assistant is running.
   Rasa server:    http://localhost:${RASA_PORT}
   Chat widget:    http://localhost:${RASA_PORT}/widget/demo.html   (demo help-centre page)
+  Agent console:  http://localhost:${RASA_PORT}/console/
+                  add an agent: .venv/bin/python -m bot.handoff.cli add-agent --username xiaowang --name 小王
   Talk to it:     curl -s -XPOST http://localhost:${RASA_PORT}/webhooks/rest/webhook \\
                     -H 'Content-Type: application/json' -d '{"sender":"me","message":"我忘记密码了"}'
   Action server:  http://localhost:${ACTIONS_PORT}/health

@@ -79,14 +79,14 @@ def summary_of(tracker: Tracker) -> str:
         str(e.get("name"))
         for e in tracker.events
         if e.get("event") == "action"
-        and str(e.get("name", "")).startswith("action_")
-        and e.get("name") != "action_listen"
+        and str(e.get("name", "")).startswith(("action_", "utter_"))
+        and e.get("name") not in PLUMBING
     ]
     parts = [
         f"话题：{topic_of(tracker)}",
         *facts,
         f"用户说：{said}",
-        f"已尝试：{', '.join(dict.fromkeys(tried))}",
+        f"已尝试：{', '.join(dict.fromkeys(tried)) or '无'}",
     ]
     return mask_text("；".join(parts))[:1500]
 

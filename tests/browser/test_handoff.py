@@ -82,6 +82,8 @@ def test_user_and_agent_talk_live_and_the_bot_takes_over_again(
     user = _user(browser, servers)
     _say(user, "帮我转人工客服")
     _user_sees(user, "bot", "排队")
+    agent.get_by_test_id("uwa-queue-item").last.wait_for()
+    agent.screenshot(path=str(DOCS / "console-queue.png"))
     _take_newest(agent)
     _user_sees(user, "system", "小王 已接入")
     _agent_sees(agent, "user", "帮我转人工客服")

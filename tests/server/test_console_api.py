@@ -161,3 +161,37 @@ def test_console_page_and_canned_replies(servers: Servers, store: Any) -> None:
     assert "<html" in httpx.get(f"{servers.rasa_url}/console/").text.lower()
     assert httpx.get(f"{servers.rasa_url}/console/static/../../handoff/store.py").status_code == 404
     assert _login(servers, "agent_a").get("/api/canned").json()["replies"]
+
+
+@pytest.mark.parametrize("step", ["take", "messages", "handback", "transfer", "resolve", "logout"])
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'"text"', b"{"])
+def test_garbage_bodies_on_every_post_endpoint(servers: Servers, store: Any, step: str, body: bytes) -> None:
+    a = _login(servers, "agent_a")
+    handoff = _handoff(store)
+    if step != "take":
+        a.post(f"/api/conversations/{handoff.id}/take")
+    path = "/api/logout" if step == "logout" else f"/api/conversations/{handoff.id}/{step}"
+    reply = a.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert reply.status_code in (200, 204, 400), (step, reply.status_code)
+    assert "not json" not in reply.text
+    if step in ("messages", "transfer"):
+        assert reply.status_code == 400
+
+
+def test_a_waiting_user_can_stop_waiting(servers: Servers, store: Any) -> None:
+    agent = store.get_agent(_login(servers, "agent_a").get("/api/me").json()["agent"]["id"])
+    store.touch_agent(agent.id)
+    sender = uuid.uuid4().hex
+
+    def say(text: str) -> str:
+        reply = httpx.post(
+            f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+        )
+        return "\n".join(m.get("text", "") for m in reply.json())
+
+    assert "排队" in say("转人工")
+    assert store.active_for(sender).status == "pending"
+    assert say("还要等多久") == ""  # the bot is silent while the user waits
+    say("算了 不用了")
+    assert store.active_for(sender) is None and store.latest_for(sender).status == "cancelled"
+    assert "客服热线" in say("怎么联系客服")  # the bot answers again
