@@ -13,7 +13,8 @@ _CARD = re.compile(r"(?<![0-9A-Za-z])(\d{4})((?:[ -]?\d){8,11})([ -]?\d{4})(?![0
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])([A-Za-z0-9._%+-]*)(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _CODE = re.compile(
-    r"((?:验证码|校验码|动态码|密码|口令|code|password|pwd)\s*(?:是|为|:|：)?\s*)(\S{4,})", re.IGNORECASE
+    r"((?:验证码|校验码|动态码|密码|口令|code|password|pwd)\s*(?:是|为|:|：)?\s*)([0-9A-Za-z!@#$%^&*._+=-]{4,})",
+    re.IGNORECASE,
 )
 
 

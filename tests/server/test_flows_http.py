@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import sqlite3
 import uuid
 from typing import Any
 
@@ -60,12 +62,20 @@ def test_update_email_with_a_code_from_the_outbox(servers: Servers) -> None:
     chat = Chat(servers)
     assert "验证身份" in chat.say("我想修改绑定的邮箱")
     assert "138****8000" in chat.say("13800138000")
-    assert "请输入新的邮箱" in chat.say(_latest_code(servers, "13800138000"))
+    code = _latest_code(servers, "13800138000")
+    assert "请输入新的邮箱" in chat.say(code)
     assert "一样" in chat.say("zhangwei@example.com")
     assert "z***@example.org" in chat.say("zw2026@example.org")
     reply = chat.say("确认")
     assert "修改成功" in reply and "z***@example.org" in reply
     assert _sandbox(servers).get_account("U1001").email == "zw2026@example.org"
+    with sqlite3.connect(servers.logs / "trackers.db") as db:  # the stored transcript is masked
+        stored = [
+            json.loads(row[0])
+            for row in db.execute("SELECT data FROM events WHERE sender_id = ?", (chat.sender,))
+        ]
+    said = json.dumps([e for e in stored if e["event"] in ("user", "bot")], ensure_ascii=False)
+    assert "138****8000" in said and "13800138000" not in said and code not in said and "zw2026@" not in said
 
 
 def test_complaint_creates_a_ticket(servers: Servers) -> None:
