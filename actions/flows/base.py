@@ -140,11 +140,16 @@ class WalletFormValidation(FormValidationAction):
         """Take the phone or e-mail typed when it was asked for."""
         if tracker.get_slot("requested_slot") != "identity_contact":
             return {}
+        return self.contact_answer("identity_contact", tracker)
+
+    def contact_answer(self, slot: str, tracker: Tracker) -> dict[str, Any]:
+        """The answer to "your phone or e-mail?" as ``channel:contact`` (or the text, to be
+        refused with an explanation); nothing when the user asked something else instead."""
         text = user_text(tracker)
         if self.wants_out(tracker) and not looks_like_contact_attempt(text):
             return {}
         contact = find_contact(tracker)
-        return {"identity_contact": f"{contact[0]}:{contact[1]}" if contact else text[:200] or "?"}
+        return {slot: f"{contact[0]}:{contact[1]}" if contact else text[:200] or "?"}
 
     async def validate_identity_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

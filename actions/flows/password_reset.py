@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendUnavailable, InvalidRequest, TooManyAttempts
 from actions.flows.base import WalletFormValidation, backend, backend_call
-from actions.flows.text import find_contact, looks_like_contact_attempt, mask_contact, user_text
+from actions.flows.text import find_contact, mask_contact
 
 CHANNEL_NAMES = {"sms": "短信", "email": "邮件"}
 MAX_RESENDS = 2
@@ -31,14 +31,10 @@ class ValidatePasswordResetForm(WalletFormValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """A phone or e-mail in the message (also in the first one: "我用 138… 注册的")."""
-        requested = tracker.get_slot("requested_slot")
-        contact = find_contact(tracker)
-        if requested is None or requested != "reset_contact":
+        if tracker.get_slot("requested_slot") != "reset_contact":
+            contact = find_contact(tracker)
             return {"reset_contact": f"{contact[0]}:{contact[1]}"} if contact else {}
-        text = user_text(tracker)
-        if self.wants_out(tracker) and not looks_like_contact_attempt(text):
-            return {}
-        return {"reset_contact": f"{contact[0]}:{contact[1]}" if contact else text[:200] or "?"}
+        return self.contact_answer("reset_contact", tracker)
 
     async def validate_reset_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

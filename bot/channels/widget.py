@@ -38,6 +38,7 @@ from bot.handoff.gate import after_user_message
 from bot.identity import sign_identity
 from bot.masking import install_log_masking
 from bot.ratelimit import RateLimiter
+from bot.static_files import serve
 
 logger = logging.getLogger(__name__)
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
@@ -196,10 +197,7 @@ class WidgetSocketIOInput(SocketIOInput):
 
         @bp.route("/<name:path>", methods=["GET"])
         async def widget_file(request: Request, name: str) -> HTTPResponse:
-            path = _widget_file(name)
-            if path is None:
-                return response.json({"error": "not_found", "message": "Not found."}, 404)
-            return await response.file(str(path), mime_type=_mime_type(path))
+            return await serve(WIDGET_DIR, name)
 
 
 def _client_message_id(data: Any) -> str | None:
@@ -207,28 +205,3 @@ def _client_message_id(data: Any) -> str | None:
     custom = data.get("customData") if isinstance(data, dict) else None
     value = custom.get("client_message_id") if isinstance(custom, dict) else None
     return value if isinstance(value, str) and CLIENT_MESSAGE_ID.match(value) else None
-
-
-_MIME_TYPES = {
-    ".js": "application/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".png": "image/png",
-    ".svg": "image/svg+xml",
-}
-
-
-def _widget_file(name: str) -> Path | None:
-    """A file inside bot/widget/ (never outside it), or None."""
-    root = WIDGET_DIR.resolve()
-    try:
-        path = (root / name).resolve()
-    except (OSError, ValueError):
-        return None
-    if not path.is_relative_to(root) or not path.is_file() or path.suffix not in _MIME_TYPES:
-        return None
-    return path
-
-
-def _mime_type(path: Path) -> str:
-    return _MIME_TYPES[path.suffix]

@@ -17,6 +17,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
@@ -28,6 +29,7 @@ from bot.handoff.models import Agent, Handoff
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffStore
 from bot.masking import install_log_masking
+from bot.static_files import serve
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
@@ -35,11 +37,6 @@ CANNED = Path(__file__).resolve().parent.parent / "console" / "canned_replies.ym
 COOKIE = "uw_console"
 MAX_TEXT = 2000
 MAX_LOGIN_FAILURES = 5
-_MIME = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "application/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-}
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
@@ -92,6 +89,7 @@ class ConsoleInput(InputChannel):
         """Create the console; the store is opened when the server starts."""
         self.settings = settings
         self.store = HandoffStore(settings.db_url)
+        self.canned_replies: list[str] = []
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The console's pages and API."""
@@ -101,6 +99,7 @@ class ConsoleInput(InputChannel):
         @bp.listener("after_server_start")
         async def start(app: Sanic, _: Any) -> None:
             store.create_schema()
+            self.canned_replies = [str(r) for r in yaml.safe_load(CANNED.read_text(encoding="utf-8")) or []]
             app.ctx.handoff_store = store
             app.add_task(_expiry_loop(Lifecycle(store, app), settings.max_wait_seconds))
 
@@ -152,15 +151,11 @@ class ConsoleInput(InputChannel):
         # --- pages ------------------------------------------------------------
         @bp.route("/", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:
-            return await response.file(str(STATIC / "console.html"), mime_type=_MIME[".html"])
+            return await serve(STATIC, "console.html")
 
         @bp.route("/static/<name:path>", methods=["GET"])
         async def static(request: Request, name: str) -> HTTPResponse:
-            root = STATIC.resolve()
-            path = (root / name).resolve()
-            if not path.is_relative_to(root) or not path.is_file() or path.suffix not in _MIME:
-                return _error(404, "not_found", "Not found.")
-            return await response.file(str(path), mime_type=_MIME[path.suffix])
+            return await serve(STATIC, name)
 
         # --- login --------------------------------------------------------------
         @bp.route("/api/login", methods=["POST"])
@@ -246,7 +241,7 @@ class ConsoleInput(InputChannel):
                     raise PermissionError
             except PermissionError:
                 return _error(403, "forbidden", "只有接待该会话的客服可以查看。")
-            messages, _ = await transcript.read(request.app.ctx.agent, handoff.sender_id)
+            messages = await transcript.read(request.app.ctx.agent, handoff.sender_id)
             return response.json(
                 {"messages": messages, "handoff": handoff_json(handoff, store, settings.max_wait_seconds)}
             )
@@ -304,10 +299,7 @@ class ConsoleInput(InputChannel):
         @bp.route("/api/canned", methods=["GET"])
         @agent_required
         async def canned(request: Request, agent: Agent) -> HTTPResponse:
-            import yaml
-
-            replies = yaml.safe_load(CANNED.read_text(encoding="utf-8")) or []
-            return response.json({"replies": [str(r) for r in replies]})
+            return response.json({"replies": self.canned_replies})
 
         @bp.route("/api/audit", methods=["GET"])
         @agent_required
@@ -347,7 +339,7 @@ class ConsoleInput(InputChannel):
                 visible = store.active() if agent.role == "supervisor" else store.assigned_to(agent.id)
                 changed = []
                 for h in visible:
-                    _, count = await transcript.read(request.app.ctx.agent, h.sender_id)
+                    count = await transcript.event_count(request.app.ctx.agent, h.sender_id)
                     if counts.get(h.id) != count:
                         counts[h.id] = count
                         changed.append(h.id)

@@ -56,13 +56,18 @@ async def resume(agent: Agent, sender_id: str, notices: list[BotUttered]) -> Non
     await append(agent, sender_id, [ConversationResumed(), *notices, ActionExecuted(ACTION_LISTEN_NAME)])
 
 
-async def read(agent: Agent, sender_id: str) -> tuple[list[dict[str, Any]], int]:
-    """The transcript (user, bot, agent and system messages in order) and its event count."""
+async def read(agent: Agent, sender_id: str) -> list[dict[str, Any]]:
+    """The transcript: user, bot, agent and system messages in order."""
     tracker = await agent.tracker_store.retrieve(sender_id)
     if tracker is None:
-        return [], 0
-    events = [e.as_dict() for e in tracker.events]
-    return history_from_events(events, limit=1000), len(events)
+        return []
+    return history_from_events([e.as_dict() for e in tracker.events], limit=1000)
+
+
+async def event_count(agent: Agent, sender_id: str) -> int:
+    """How many events the conversation has (cheap change detection for the console)."""
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    return len(tracker.events) if tracker else 0
 
 
 async def latest_intent(agent: Agent, sender_id: str) -> str | None:

@@ -523,19 +523,7 @@
   /** After a reconnect: show what the server sent while this page was not connected. */
   async function catchUp(id) {
     const gen = generation;
-    let messages = [];
-    try {
-      const res = await fetch(`${SERVER_URL}/widget/history?session_id=${encodeURIComponent(id)}`, {
-        credentials: "omit",
-        headers: { Accept: "application/json" },
-      });
-      if (res.ok) {
-        const body = await res.json();
-        if (body && Array.isArray(body.messages)) messages = body.messages;
-      }
-    } catch (e) {
-      return;
-    }
+    const messages = await fetchHistory(id);
     if (gen !== generation) return;
     const fromServer = messages.filter((raw) => raw && raw.role !== "user");
     for (const raw of fromServer.slice(seenFromServer)) {
@@ -545,9 +533,8 @@
     seenFromServer = Math.max(seenFromServer, fromServer.length);
   }
 
-  async function loadHistory(id) {
-    const gen = generation;
-    let messages = [];
+  /** The session's messages from the server; [] when the request fails (history is a convenience). */
+  async function fetchHistory(id) {
     const controller = typeof AbortController === "function" ? new AbortController() : null;
     const timer = controller && setTimeout(() => controller.abort(), HISTORY_TIMEOUT_MS);
     try {
@@ -557,15 +544,19 @@
         headers: { Accept: "application/json" },
         signal: controller ? controller.signal : undefined,
       });
-      if (res.ok) {
-        const body = await res.json();
-        if (body && Array.isArray(body.messages)) messages = body.messages;
-      }
+      if (!res.ok) return [];
+      const body = await res.json();
+      return body && Array.isArray(body.messages) ? body.messages : [];
     } catch (e) {
-      /* the history is a convenience: carry on without it */
+      return [];
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  async function loadHistory(id) {
+    const gen = generation;
+    const messages = await fetchHistory(id);
     if (gen !== generation) return;
     seenFromServer = messages.filter((raw) => raw && raw.role !== "user").length;
     const fragment = document.createDocumentFragment();
