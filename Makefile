@@ -85,6 +85,7 @@ test-fast: $(MODEL)
 
 eval: $(MODEL)
 	$(PY) -m scripts.eval_nlu
+	$(PY) -m scripts.eval_answers
 	$(PY) -m scripts.eval_dialogue
 
 lint: setup

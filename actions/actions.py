@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from actions.flows.account_update import ActionUpdateAccount, ValidateUpdateForm
 from actions.flows.complaint import ActionSubmitComplaint, ValidateComplaintForm
-from actions.flows.conversation import ActionFlowCancelled, ActionWalletFallback
+from actions.flows.conversation import (
+    ActionAskContinueFlow,
+    ActionFlowCancelled,
+    ActionRepeatQuestion,
+    ActionStartFlow,
+    ActionWalletFallback,
+)
 from actions.flows.handoff import ActionHandoff, ActionRecordSatisfaction
 from actions.flows.password_reset import (
     ActionResendPasswordReset,
@@ -26,6 +32,7 @@ from actions.flows.transactions import (
 from actions.flows.verification import ActionAskIdentityCode, ActionResendCode
 
 __all__ = [
+    "ActionAskContinueFlow",
     "ActionAskIdentityCode",
     "ActionAskTransactionId",
     "ActionEscalateTransaction",
@@ -33,12 +40,14 @@ __all__ = [
     "ActionFlowCancelled",
     "ActionHandoff",
     "ActionRecordSatisfaction",
+    "ActionRepeatQuestion",
     "ActionResendCode",
     "ActionResendPasswordReset",
     "ActionResetNotReceived",
     "ActionSecuritySubmit",
     "ActionSecurityTriage",
     "ActionSendPasswordReset",
+    "ActionStartFlow",
     "ActionSubmitComplaint",
     "ActionUpdateAccount",
     "ActionWalletFallback",

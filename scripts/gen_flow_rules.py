@@ -24,28 +24,41 @@ ANSWER_AND_RESUME = {
     "bot_challenge": "utter_iamabot",
     "out_of_scope": "utter_out_of_scope",
     "greet": "utter_continue_flow",
-    "thank": "utter_continue_flow",
+    "nlu_fallback": "utter_not_understood_in_flow",
 }
 # How each flow starts (after the current form is left).
 STARTS: dict[str, list[str]] = {
-    "forgot_password": ["action: password_reset_form", "active_loop: password_reset_form"],
+    "forgot_password": [
+        "action: action_start_flow",
+        "action: password_reset_form",
+        "active_loop: password_reset_form",
+    ],
     "transaction_failed": [
+        "action: action_start_flow",
         "action: utter_transaction_failed",
         "action: transaction_form",
         "active_loop: transaction_form",
     ],
-    "update_account_info": ["action: update_form", "active_loop: update_form"],
-    "account_security": ["action: action_security_triage"],
-    "complaint": ["action: utter_complaint", "action: complaint_form", "active_loop: complaint_form"],
+    "update_account_info": ["action: action_start_flow", "action: update_form", "active_loop: update_form"],
+    "account_security": ["action: action_start_flow", "action: action_security_triage"],
+    "complaint": [
+        "action: action_start_flow",
+        "action: utter_complaint",
+        "action: complaint_form",
+        "active_loop: complaint_form",
+    ],
 }
 
 
-def _rule(name: str, form: str, intent: str, steps: list[str], wait: bool = True) -> str:
+def _rule(
+    name: str, form: str, intent: str, steps: list[str], wait: bool = True, after: str | None = None
+) -> str:
     lines = [
         f"  - rule: {name}",
         "    condition:",
         f"      - active_loop: {form}",
         "    steps:",
+        *([f"      - action: {after}"] if after else []),
         f"      - intent: {intent}",
         *[f"      - {step}" for step in steps],
     ]
@@ -66,6 +79,28 @@ def rules() -> list[str]:
         out.append(_rule(f"{form} — leave", form, "stop", _leave(["action: action_flow_cancelled"])))
         out.append(_rule(f"{form} — a person", form, "request_human", _leave(["action: action_handoff"])))
         out.append(_rule(f"{form} — goodbye", form, "goodbye", _leave(["action: utter_goodbye"])))
+        out.append(
+            _rule(f"{form} — wrong start", form, "wrong_topic", _leave(["action: action_flow_cancelled"]))
+        )
+        out.append(
+            _rule(
+                f"{form} — no such option, ask again",
+                form,
+                "invalid_option",
+                ["action: action_repeat_question", *resume],
+            )
+        )
+        # "谢谢" in the middle: done, or go on? (the form waits for the answer)
+        out.append(_rule(f"{form} — thanks, continue?", form, "thank", ["action: action_ask_continue_flow"]))
+        out.append(
+            _rule(
+                f"{form} — thanks, continue — yes",
+                form,
+                "affirm",
+                ["action: utter_continue_flow", *resume],
+                after="action_ask_continue_flow",
+            )
+        )
         for intent, response in ANSWER_AND_RESUME.items():
             out.append(
                 _rule(f"{form} — answer {intent}, resume", form, intent, [f"action: {response}", *resume])

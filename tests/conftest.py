@@ -25,18 +25,44 @@ def model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def parse(model_path: Path) -> Iterator[Callable[[str], dict[str, Any]]]:
-    """Parse a text with the trained model, in this process."""
+def agent(model_path: Path) -> Iterator[tuple[Any, asyncio.AbstractEventLoop]]:
+    """The trained model, loaded once in this process, with its event loop."""
     from rasa.core.agent import Agent
 
     loop = asyncio.new_event_loop()
-    agent = Agent.load(str(model_path))
+    yield Agent.load(str(model_path)), loop
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def parse(agent: tuple[Any, asyncio.AbstractEventLoop]) -> Callable[[str], dict[str, Any]]:
+    """Parse a text with the trained model, in this process (no conversation around it)."""
+    model, loop = agent
 
     def _parse(text: str) -> dict[str, Any]:
-        return loop.run_until_complete(agent.parse_message(text))
+        return loop.run_until_complete(model.parse_message(text))
 
-    yield _parse
-    loop.close()
+    return _parse
+
+
+@pytest.fixture(scope="session")
+def parse_reply(agent: tuple[Any, asyncio.AbstractEventLoop]) -> Callable[[str, str], dict[str, Any]]:
+    """Parse a reply to one of the bot's questions (an id of tests/nlu/questions.yml)."""
+    import yaml
+    from rasa.core.channels.channel import UserMessage
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from scripts.eval_answers import QUESTIONS, question_events
+
+    model, loop = agent
+    questions = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]
+
+    def _parse(question: str, text: str) -> dict[str, Any]:
+        events = question_events(questions[question], model.domain)
+        tracker = DialogueStateTracker.from_events("test", events, model.domain.slots)
+        return loop.run_until_complete(model.processor.parse_message(UserMessage(text), tracker))
+
+    return _parse
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +73,11 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     running = start_servers(tmp_path_factory.mktemp("servers"), model_path)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def fresh_sandbox(servers: Any) -> None:
+    """The running servers' sandbox backend re-seeded: DESIGN.md's accounts, no codes sent."""
+    from actions.backend.sandbox import SandboxBackend
+
+    SandboxBackend(servers.sandbox_db).reseed()

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendError, InvalidRequest
 from actions.flows.base import CONTROL_INTENTS, WalletFormValidation, backend, backend_call
+from actions.flows.hints import after_marker, entity_values
 from actions.flows.text import entity_value, latest_intent, user_text, yes_or_no
 from bot.masking import mask_email, mask_phone
 from bot.nlu.normalize import normalize_email, normalize_phone
@@ -23,7 +24,14 @@ FIELD_WORDS = {
     "nickname": ("昵称", "暱稱", "名字", "用户名", "nickname"),
     "address": ("地址", "住址", "address"),
 }
-RESET_AFTER_UPDATE = ("account_field", "identity_code", "new_value", "new_value_masked", "confirm_update")
+RESET_AFTER_UPDATE = (
+    "account_field",
+    "identity_code",
+    "new_value",
+    "new_value_masked",
+    "new_value_hint",
+    "confirm_update",
+)
 
 
 def mask_value(field: str, value: str) -> str:
@@ -45,6 +53,28 @@ def normalize_value(field: str, text: str) -> str | None:
     if field == "nickname":
         return value if 1 <= len(value) <= 20 and not value.startswith("/") else None
     return value if 5 <= len(value) <= 120 and not value.startswith("/") else None
+
+
+def new_value_hint(field: str, parse: dict[str, Any]) -> str | None:
+    """The new value in a message about the change: after "改成"/"换成"…, or the only phone or
+    e-mail of a message that calls it new ("新邮箱是 …")."""
+    text = str(parse.get("text") or "")
+    tail = after_marker(text)
+    if field in ("phone", "email"):
+        values = [v for v in entity_values(parse, field) if isinstance(v, str)]
+        if tail is not None:
+            inside = [v for v in values if _surface_in(v, tail)]
+            values = inside or [normalize_value(field, tail) or ""]
+        elif "新" not in text:
+            return None
+        found = [v for v in dict.fromkeys(normalize_value(field, v) for v in values) if v]
+        return found[0] if len(found) == 1 else None
+    return normalize_value(field, tail) if tail else None
+
+
+def _surface_in(value: str, text: str) -> bool:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return value.lower() in text.lower() or (value.isdigit() and value in digits)
 
 
 class ValidateUpdateForm(WalletFormValidation):
@@ -84,21 +114,49 @@ class ValidateUpdateForm(WalletFormValidation):
             return self.invalid(dispatcher, tracker, "account_field", "utter_invalid_account_field")
         return {"account_field": value, "field_name": FIELD_NAMES[value], "form_failures": 0.0}
 
+    async def after_verification(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str
+    ) -> dict[str, Any]:
+        """A new value the user already gave ("把邮箱改成 a@b.com"), checked like a typed one."""
+        field = str(tracker.get_slot("account_field") or "")
+        candidate = tracker.get_slot("new_value_hint")
+        if not field or not candidate or tracker.get_slot("new_value"):
+            return {}
+        candidate = normalize_value(field, str(candidate))
+        try:
+            account = await backend_call(backend().get_account, account_id)
+        except BackendError:
+            return {}
+        if candidate is None or getattr(account, field, None) == candidate:
+            return {"new_value_hint": None}
+        return {
+            "new_value": candidate,
+            "new_value_masked": mask_value(field, candidate),
+            "new_value_hint": None,
+        }
+
     async def extract_new_value(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The new value, typed when it was asked for."""
-        if tracker.get_slot("requested_slot") != "new_value":
-            return {}
+        """The new value, typed when it was asked for; or given with the request ("把邮箱改成
+        a@b.com"), kept as a hint until the user is verified (stored transcripts are masked, so
+        it is kept in a slot, not read back from the transcript later)."""
+        requested = tracker.get_slot("requested_slot")
+        if requested != "new_value":
+            field = tracker.get_slot("account_field")
+            if requested not in (None, "account_field") or not field or tracker.get_slot("new_value_hint"):
+                return {}
+            hint = new_value_hint(str(field), {**tracker.latest_message, "text": user_text(tracker)})
+            return {"new_value_hint": hint} if hint else {}
         field = tracker.get_slot("account_field")
         text = user_text(tracker)
         if field == "phone" and entity_value(tracker, "phone"):
             return {"new_value": str(entity_value(tracker, "phone"))}
         if field == "email" and entity_value(tracker, "email"):
             return {"new_value": str(entity_value(tracker, "email"))}
-        if latest_intent(tracker) in ("stop", "request_human") or (
-            self.wants_out(tracker) and field in ("phone", "email")
-        ):
+        if field in ("phone", "email") and self.wants_out(tracker):
+            return {}
+        if field not in ("phone", "email") and not self.takes_reply(tracker, "new_value"):
             return {}
         return {"new_value": text[:300] or "?"}
 

@@ -22,8 +22,11 @@ from actions.backend.calls import call_backend
 from actions.backend.errors import BackendError, BackendUnavailable, TooManyAttempts
 from actions.backend.factory import get_backend, get_settings
 from actions.backend.interface import WalletBackend
+from actions.flows.hints import after_marker, flow_messages
 from actions.flows.identity import token_events
 from actions.flows.text import (
+    answer_kind,
+    contact_in,
     contains_secret,
     find_code,
     find_contact,
@@ -51,8 +54,13 @@ INTERRUPTING_INTENTS = CONTROL_INTENTS | {
     "update_account_info",
     "account_security",
     "complaint",
+    "wrong_topic",
+    "invalid_option",
+    "nlu_fallback",
 }
 IDENTITY_SLOTS = ("identity_contact", "identity_code")
+# Slots an extractor sets beside the one it extracts; kept although no form requires them.
+COMPANION_SLOTS = frozenset({"tx_candidates", "new_value_hint", "form_failures"})
 MAX_UNKNOWN_CODE_ATTEMPTS = 3
 
 
@@ -105,10 +113,56 @@ class WalletFormValidation(FormValidationAction):
             slots = [s for s in slots if s not in skip]
         return slots
 
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Validate the slots set since the user spoke, as rasa-sdk does, with two differences:
+        a slot set to None (cleared when a flow starts) is not an answer to validate, and the
+        companions the extractors set (``tx_candidates``, ``new_value_hint``…), which rasa-sdk
+        drops for not being required, are kept."""
+        required = set(await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain))
+        candidates = tracker.slots_to_validate()
+        result: dict[str, Any] = {}
+        for name, value in candidates.items():
+            if name in COMPANION_SLOTS and name not in required:
+                result.setdefault(name, value)
+                continue
+            if name not in required:
+                continue
+            validate = getattr(self, f"validate_{name}", None)
+            if value is None or validate is None:
+                result[name] = value
+                continue
+            output = await validate(value, dispatcher, tracker, domain)
+            if isinstance(output, dict):
+                result.update(output)
+                tracker.slots.update(output)
+        return slot_events(result)
+
     # --- shared helpers --------------------------------------------------------
     def wants_out(self, tracker: Tracker) -> bool:
         """The message is a control or topic change, not an answer to the question."""
-        return latest_intent(tracker) in INTERRUPTING_INTENTS
+        return (
+            answer_kind(tracker) in ("other", "invalid_option")
+            or latest_intent(tracker) in INTERRUPTING_INTENTS
+        )
+
+    def takes_reply(self, tracker: Tracker, slot: str) -> bool:
+        """The latest message answers the question of ``slot`` (as the NLU read it against the
+        question), so a free-text slot may take its words."""
+        if tracker.get_slot("requested_slot") != slot:
+            return False
+        answer = tracker.latest_message.get("answer") or {}
+        if answer:
+            return answer.get("kind") in ("answer", "option")
+        return not self.wants_out(tracker)
+
+    async def after_verification(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str
+    ) -> dict[str, Any]:
+        """Slots the flow can fill as soon as the user is verified, from what they said before
+        (overridden by the flows: the transaction they described, the new value they gave)."""
+        return {}
 
     def invalid(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, **variables: Any
@@ -137,10 +191,19 @@ class WalletFormValidation(FormValidationAction):
     async def extract_identity_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Take the phone or e-mail typed when it was asked for."""
-        if tracker.get_slot("requested_slot") != "identity_contact":
+        """Take the phone or e-mail typed when it was asked for, or given in the flow's first
+        message ("我转账失败了，手机号 138…"; not a new value: "改成 139…")."""
+        if tracker.get_slot("requested_slot") == "identity_contact":
+            return self.contact_answer("identity_contact", tracker)
+        if tracker.get_slot("identity_contact") or tracker.get_slot("account_id"):
             return {}
-        return self.contact_answer("identity_contact", tracker)
+        first = flow_messages(tracker)[:1]
+        if not first or first[0].get("text") != tracker.latest_message.get("text"):
+            return {}
+        if after_marker(str(first[0].get("text") or "")):
+            return {}
+        contact = contact_in(first[0])
+        return {"identity_contact": f"{contact[0]}:{contact[1]}"} if contact else {}
 
     def contact_answer(self, slot: str, tracker: Tracker) -> dict[str, Any]:
         """The answer to "your phone or e-mail?" as ``channel:contact`` (or the text, to be
@@ -206,12 +269,14 @@ class WalletFormValidation(FormValidationAction):
             ok = False
         if ok:
             dispatcher.utter_message(response="utter_identity_verified")
-            return {
+            verified = {
                 "identity_code": "verified",
                 "account_id": account_id,
                 "verified_by": "code",
                 "form_failures": 0.0,
             }
+            tracker.slots.update(verified)
+            return {**verified, **await self.after_verification(dispatcher, tracker, account_id)}
         if not account_id and failures + 1 >= MAX_UNKNOWN_CODE_ATTEMPTS:
             return {"identity_code": None, **self.abort(dispatcher, "utter_code_blocked")}
         return self.invalid(dispatcher, tracker, "identity_code", "utter_code_wrong")

@@ -10,11 +10,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendError
-from actions.flows.base import CONTROL_INTENTS, WalletFormValidation, backend, backend_call
-from actions.flows.text import entity_value, latest_intent, user_text
+from actions.flows.base import WalletFormValidation, backend, backend_call
+from actions.flows.hints import entity_values, flow_messages
+from actions.flows.text import answer_kind, entity_value, latest_intent, user_text
+from bot.dialogue.lexicon import load_lexicon, normalize
+from bot.dialogue.questions import Question, options_of
+from bot.dialogue.reading import mentioned_option
 from bot.masking import mask_text
 
 SLOTS = ("complaint_category", "complaint_description", "complaint_time", "complaint_evidence")
+CATEGORY_QUESTION = "utter_ask_complaint_category"
+# A first message longer than this, once the words of "I want to complain" are gone, already
+# describes what happened.
+MIN_DESCRIPTION_CHARS = 8
+_GENERIC = ("我要投诉", "我想投诉", "我要举报", "投诉一下", "投诉", "举报", "你们", "我要", "我想", "一下")
 
 
 class ValidateComplaintForm(WalletFormValidation):
@@ -25,34 +34,77 @@ class ValidateComplaintForm(WalletFormValidation):
         return "validate_complaint_form"
 
     def _free_text(self, slot: str, tracker: Tracker) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) in CONTROL_INTENTS:
+        if not self.takes_reply(tracker, slot):
             return {}
         text = user_text(tracker)
         return {slot: mask_text(text)[:1000]} if text else {}
 
+    def _opening(self, tracker: Tracker) -> dict[str, Any] | None:
+        """The flow's first message, while the form is being filled from it."""
+        if tracker.get_slot("requested_slot"):
+            return None
+        first = flow_messages(tracker)[:1]
+        return first[0] if first else None
+
     async def extract_complaint_category(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A button title or the user's own words."""
-        return self._free_text("complaint_category", tracker)
+        """A category option (typed or clicked), the user's own words, or one the first
+        message names ("客服态度太差")."""
+        category = entity_value(tracker, "complaint_category")
+        asked = tracker.get_slot("requested_slot") == "complaint_category"
+        if category and (asked or not tracker.get_slot("complaint_category")):
+            return {"complaint_category": str(category)}
+        if asked:
+            return self._free_text("complaint_category", tracker)
+        opening = self._opening(tracker)
+        if opening is None or tracker.get_slot("complaint_category"):
+            return {}
+        buttons = ((domain.get("responses") or {}).get(CATEGORY_QUESTION) or [{}])[0].get("buttons")
+        question = Question(CATEGORY_QUESTION, options_of(_formatted(buttons)))
+        option = mentioned_option(str(opening.get("text") or ""), question, load_lexicon())
+        return {"complaint_category": option.entities["complaint_category"]} if option else {}
 
     async def extract_complaint_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """What happened, in the user's words."""
-        return self._free_text("complaint_description", tracker)
+        """What happened, in the user's words (also in a first message that already says it)."""
+        if tracker.get_slot("requested_slot") == "complaint_description":
+            return self._free_text("complaint_description", tracker)
+        opening = self._opening(tracker)
+        if opening is None or tracker.get_slot("complaint_description"):
+            return {}
+        text = str(opening.get("text") or "")
+        rest = normalize(text)
+        for word in _GENERIC:
+            rest = rest.replace(word, "")
+        return {"complaint_description": mask_text(text)[:1000]} if len(rest) >= MIN_DESCRIPTION_CHARS else {}
 
     async def extract_complaint_time(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """When it happened (a time expression, or "不记得")."""
-        return self._free_text("complaint_time", tracker)
+        """When it happened (a time expression, or "不记得"; also one in the first message)."""
+        if tracker.get_slot("requested_slot") == "complaint_time":
+            return self._free_text("complaint_time", tracker)
+        opening = self._opening(tracker)
+        if opening is None or tracker.get_slot("complaint_time"):
+            return {}
+        times = [t for t in entity_values(opening, "time") if isinstance(t, dict) and t.get("from")]
+        if not times:
+            return {}
+        spans = [e for e in opening.get("entities") or [] if e.get("entity") == "time"]
+        text = str(opening.get("text") or "")
+        surface = text[spans[0]["start"] : spans[0]["end"]] if spans and "start" in spans[0] else "见描述"
+        return {
+            "complaint_time": f"{surface}（{times[0]['from'][:16]} 至 {str(times[0].get('to', ''))[:16]}）"
+        }
 
     async def extract_complaint_evidence(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """What evidence the user has (screenshots, chat records), or none."""
-        if tracker.get_slot("requested_slot") == "complaint_evidence" and latest_intent(tracker) == "deny":
+        asked = tracker.get_slot("requested_slot") == "complaint_evidence"
+        if asked and latest_intent(tracker) == "deny" and answer_kind(tracker) != "other":
             return {"complaint_evidence": "无"}
         return self._free_text("complaint_evidence", tracker)
 
@@ -69,7 +121,7 @@ class ValidateComplaintForm(WalletFormValidation):
     ) -> dict[str, Any]:
         """Keep the words; add the normalized range when there is one."""
         time = entity_value(tracker, "time")
-        if isinstance(time, dict) and time.get("from"):
+        if isinstance(time, dict) and time.get("from") and "（" not in str(value):
             return {"complaint_time": f"{value}（{time['from'][:16]} 至 {str(time.get('to', ''))[:16]}）"}
         return {"complaint_time": value}
 
@@ -107,3 +159,12 @@ class ActionSubmitComplaint(Action):
             SlotSet("ticket_id", ticket.ticket_id),
             SlotSet("next_step", "none"),
         ]
+
+
+def _formatted(buttons: Any) -> list[dict[str, Any]]:
+    """Domain buttons as sent: the template's doubled braces made single."""
+    return [
+        {**b, "payload": str(b.get("payload", "")).replace("{{", "{").replace("}}", "}")}
+        for b in buttons or []
+        if isinstance(b, dict)
+    ]

@@ -17,6 +17,7 @@ from actions.flows.base import WalletFormValidation, backend, backend_call
 from actions.flows.text import find_contact, mask_contact
 
 CHANNEL_NAMES = {"sms": "短信", "email": "邮件"}
+CONTACT_NAMES = {"sms": "手机号", "email": "邮箱"}
 MAX_RESENDS = 2
 
 
@@ -62,6 +63,7 @@ async def _send(dispatcher: CollectingDispatcher, tracker: Tracker, response: st
         response=response,
         reset_masked=delivery.masked_destination,
         channel_name=CHANNEL_NAMES.get(delivery.channel, "短信"),
+        contact_name=CONTACT_NAMES.get(delivery.channel, "手机号"),
     )
     return [SlotSet("reset_masked", delivery.masked_destination), SlotSet("next_step", "ask_received")]
 

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendError
 from actions.flows.base import CONTROL_INTENTS, WalletFormValidation, backend, backend_call
+from actions.flows.hints import flow_messages
 from actions.flows.text import contains_secret, latest_intent, user_text, yes_or_no
 from bot.masking import mask_text
 
@@ -26,6 +27,18 @@ def incident_words() -> tuple[str, ...]:
     """The words that mark an incident (read on first use)."""
     data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
     return tuple(str(word).lower() for word in data["incident_words"])
+
+
+def asks_to_freeze(text: str) -> bool:
+    """ "帮我冻结账户" (not "先不冻结")."""
+    start = text.find("冻结")
+    return start >= 0 and not any(ch in "不别没未" for ch in text[max(0, start - 2) : start])
+
+
+def declines_freeze(text: str) -> bool:
+    """ "暂不冻结" / "先不冻结了" / "别冻结"."""
+    start = text.find("冻结")
+    return start >= 0 and any(ch in "不别" for ch in text[max(0, start - 2) : start])
 
 
 def is_incident(text: str) -> bool:
@@ -79,8 +92,19 @@ class ValidateSecurityForm(WalletFormValidation):
     async def extract_freeze_confirm(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """ "立即冻结" / "好" / "暂不冻结" / "不用"."""
+        """ "立即冻结" / "好" / "暂不冻结" / "不用"; or "帮我冻结" in the first message."""
         asked = tracker.get_slot("requested_slot") == "freeze_confirm"
+        if (
+            not asked
+            and tracker.get_slot("freeze_confirm") is None
+            and not tracker.get_slot("requested_slot")
+        ):
+            first = flow_messages(tracker)[:1]
+            return (
+                {"freeze_confirm": True} if first and asks_to_freeze(str(first[0].get("text") or "")) else {}
+            )
+        if not asked and tracker.get_slot("freeze_confirm") and declines_freeze(user_text(tracker)):
+            return {"freeze_confirm": False}  # changed their mind while asked to prove identity
         if not asked or latest_intent(tracker) in CONTROL_INTENTS:
             return {}
         answer = yes_or_no(tracker)

@@ -37,13 +37,20 @@ def entity_value(tracker: Tracker, entity: str) -> Any:
 
 def find_contact(tracker: Tracker) -> tuple[str, str] | None:
     """A phone number or e-mail address in the latest message: ("sms"|"email", canonical)."""
-    phone = entity_value(tracker, "phone")
-    if isinstance(phone, str) and normalize_phone(phone):
-        return "sms", str(normalize_phone(phone))
-    email = entity_value(tracker, "email")
-    if isinstance(email, str) and normalize_email(email):
-        return "email", str(normalize_email(email))
-    text = user_text(tracker)
+    return contact_in({**tracker.latest_message, "text": user_text(tracker)})
+
+
+def contact_in(parse: dict[str, Any]) -> tuple[str, str] | None:
+    """A phone number or e-mail address in a message's parse data: ("sms"|"email", canonical)."""
+    for entity in parse.get("entities") or []:
+        value = entity.get("value")
+        if entity.get("entity") == "phone" and isinstance(value, str) and normalize_phone(value):
+            return "sms", str(normalize_phone(value))
+    for entity in parse.get("entities") or []:
+        value = entity.get("value")
+        if entity.get("entity") == "email" and isinstance(value, str) and normalize_email(value):
+            return "email", str(normalize_email(value))
+    text = unicodedata.normalize("NFKC", str(parse.get("text") or ""))
     match = _PHONE_IN_TEXT.search(text)
     if match and normalize_phone(match[0]):
         return "sms", str(normalize_phone(match[0]))
@@ -51,6 +58,12 @@ def find_contact(tracker: Tracker) -> tuple[str, str] | None:
     if match and normalize_email(match[0]):
         return "email", str(normalize_email(match[0]))
     return None
+
+
+def answer_kind(tracker: Tracker) -> str | None:
+    """How the NLU read the latest message against the bot's question: "option", "answer",
+    "invalid_option", "other"; None when it was not read as a reply to a question."""
+    return (tracker.latest_message.get("answer") or {}).get("kind")
 
 
 def looks_like_contact_attempt(text: str) -> bool:
@@ -74,20 +87,17 @@ def mask_contact(channel: str, value: str) -> str:
     return mask_phone(value) if channel == "sms" else mask_email(value)
 
 
-_NO_WORDS = ("不", "别", "取消", "no", "算了")
-_YES_WORDS = ("确认", "确定", "是", "对", "好", "可以", "行", "要", "冻结", "修改", "yes", "ok")
-
-
 def yes_or_no(tracker: Tracker) -> bool | None:
-    """The answer to a yes/no question: from the intent, else from the words; None if neither."""
+    """The answer to a yes/no question: True, False, or None when the reply is not one.
+
+    The NLU's answer reader has already read typed words ("立即冻结", "先不改了", "好的") as the
+    question's buttons; a reply it read as something else is not a yes or a no.
+    """
+    if answer_kind(tracker) in ("other", "invalid_option", "answer"):
+        return None
     intent = latest_intent(tracker)
     if intent == "affirm":
         return True
     if intent == "deny":
         return False
-    text = user_text(tracker).lower()
-    if any(word in text for word in _NO_WORDS):
-        return False
-    if any(word in text for word in _YES_WORDS):
-        return True
     return None

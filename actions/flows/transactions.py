@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend.errors import BackendError, NotFound
 from actions.backend.models import FailureReason, Transaction, TransactionStatus
 from actions.flows.base import WalletFormValidation, backend, backend_call
+from actions.flows.hints import flow_messages
 from actions.flows.text import latest_intent, user_text
 from bot.masking import mask_text
 
@@ -42,22 +43,10 @@ def describe(tx: Transaction) -> dict[str, str]:
     }
 
 
-def _flow_messages(tracker: Tracker) -> list[dict[str, Any]]:
-    """The user's messages since the flow started (its transaction_failed message)."""
-    messages: list[dict[str, Any]] = []
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        messages.append(event.get("parse_data") or {})
-        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == "transaction_failed":
-            break
-    return messages
-
-
 def _hints(tracker: Tracker) -> dict[str, Any]:
     """Time, amount, id and texts the user gave about the transaction so far."""
     hints: dict[str, Any] = {"texts": []}
-    for parse in _flow_messages(tracker):
+    for parse in reversed(flow_messages(tracker)):  # the latest clue first
         hints["texts"].append(str(parse.get("text") or ""))
         for entity in parse.get("entities") or []:
             name, value = entity.get("entity"), entity.get("value")
@@ -107,6 +96,27 @@ class ValidateTransactionForm(WalletFormValidation):
     def name(self) -> str:
         """The action's name."""
         return "validate_transaction_form"
+
+    async def after_verification(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str
+    ) -> dict[str, Any]:
+        """Straight to the answer when what the user said before verification points to one
+        transaction; the matching ones as the options otherwise."""
+        if tracker.get_slot("transaction_id"):
+            return {}
+        hints = _hints(tracker)
+        try:
+            if hints.get("transaction_id"):
+                tx = await backend_call(backend().get_transaction, account_id, str(hints["transaction_id"]))
+                return {"transaction_id": tx.transaction_id}
+            found = await find_transactions(account_id, hints)
+        except BackendError:
+            return {}
+        if len(found) == 1:
+            return {"transaction_id": found[0].transaction_id, "tx_candidates": None}
+        if found:
+            return {"tx_candidates": [t.transaction_id for t in found[:MAX_BUTTONS]]}
+        return {}
 
     async def extract_transaction_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -18,6 +18,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.options import TextOnlyCollectingOutputChannel
 from bot.handoff.gate import after_user_message
 from bot.masking import install_log_masking
 from bot.ratelimit import RateLimiter
@@ -86,13 +87,17 @@ class GuardedRestInput(RestInput):
         return cls(
             max_message_chars=int(credentials.get("max_message_chars", 5000)),
             rate_limit=int(credentials.get("rate_limit_per_minute", 30)),
+            renders_buttons=bool(credentials.get("renders_buttons", True)),
         )
 
-    def __init__(self, max_message_chars: int = 5000, rate_limit: int = 30) -> None:
-        """Create the channel with its limits."""
+    def __init__(
+        self, max_message_chars: int = 5000, rate_limit: int = 30, renders_buttons: bool = True
+    ) -> None:
+        """Create the channel with its limits; a caller that shows no buttons gets numbered text."""
         if max_message_chars < 1 or rate_limit < 1:
             raise ValueError("max_message_chars and rate_limit_per_minute must be positive")
         self.max_message_chars = max_message_chars
+        self.renders_buttons = renders_buttons
         self._limiter = RateLimiter(rate_limit, 60.0)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -117,7 +122,9 @@ class GuardedRestInput(RestInput):
                 logger.info("rest webhook refused a request: %s", error.code)
                 return error.to_response()
 
-            collector = CollectingOutputChannel()
+            collector = (
+                CollectingOutputChannel() if self.renders_buttons else TextOnlyCollectingOutputChannel()
+            )
             try:
                 await on_new_message(
                     UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)

@@ -44,6 +44,12 @@ logger = logging.getLogger(__name__)
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 
 
+class WidgetOutput(SocketIOOutput):
+    """Rasa's socket.io output: the widget shows buttons (and reads typed answers too)."""
+
+    renders_buttons = True
+
+
 class WidgetSocketIOInput(SocketIOInput):
     """Configured in credentials.yml as ``bot.channels.widget.WidgetSocketIOInput``."""
 
@@ -144,7 +150,7 @@ class WidgetSocketIOInput(SocketIOInput):
                 await sio.emit("message_ack", {"client_message_id": event.client_message_id}, room=sid)
                 if not self._seen.first_time(event.session_id, event.client_message_id):
                     return
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            output = WidgetOutput(sio, self.bot_message_evt)
             try:
                 await on_new_message(
                     UserMessage(

@@ -22,7 +22,7 @@ from bot.handoff.store import HandoffStore
 
 RATING_BUTTONS = [
     {"title": f"{score} 分", "payload": f'/rate_service{{"satisfaction":"{score}"}}'}
-    for score in (5, 4, 3, 2, 1)
+    for score in (1, 2, 3, 4, 5)
 ]
 
 

@@ -27,6 +27,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.dialogue.script import fold
 from bot.nlu.entity_merge import Entity, merge_entities, normalize_entities
 
 if TYPE_CHECKING:
@@ -148,10 +149,10 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
             return cls(config, model_storage, resource, patterns, dictionaries)
 
     def extract(self, text: str) -> list[Entity]:
-        """Rule-based entities of a text, before normalization."""
+        """Rule-based entities of a text (folded: same offsets), before normalization."""
         if self._nlp is None or not text:
             return []
-        doc = self._nlp(text)
+        doc = self._nlp(fold(text))
         entities = []
         for span in doc.ents:
             entity: Entity = {
@@ -167,7 +168,7 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     def process(self, messages: list[Message]) -> list[Message]:
         """Add rule entities, merge them with earlier ones and normalize all values."""
         for message in messages:
-            text = message.get(TEXT) or ""
+            text = fold(message.get(TEXT) or "")
             rules = self.extract(text)
             merged = merge_entities(rules, message.get(ENTITIES, []))
             entities = normalize_entities(text, merged, aliases=self._aliases)

@@ -26,6 +26,8 @@ def tracker(name: str, events: list[dict[str, Any]] | None = None, **slots: Any)
         "entities": snap.get("entities") or [],
         "metadata": snap.get("metadata") or {},
     }
+    if snap.get("answer"):  # how the NLU's answer reader read the reply against the question
+        message["answer"] = snap["answer"]
     all_slots = {**(snap.get("slots") or {}), **slots}
     user_event = {"event": "user", "text": message["text"], "parse_data": message}
     return Tracker(

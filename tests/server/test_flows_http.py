@@ -31,7 +31,12 @@ class Chat:
             body["metadata"] = self.metadata
         response = httpx.post(f"{self.servers.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
         assert response.status_code == 200, response.text
-        return "\n".join(r.get("text", "") for r in response.json())
+        self.last: list[dict[str, Any]] = response.json()
+        return "\n".join(r.get("text", "") for r in self.last)
+
+    def buttons(self) -> list[str]:
+        """The button titles of the bot's latest reply."""
+        return [str(b.get("title")) for r in self.last for b in r.get("buttons") or []]
 
 
 def _sandbox(servers: Servers) -> SandboxBackend:

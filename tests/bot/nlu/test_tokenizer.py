@@ -43,3 +43,17 @@ def test_every_dictionary_term_is_one_token(tokenizer: JiebaTokenizer) -> None:
 def test_time_words_keep_entity_boundaries(tokenizer: JiebaTokenizer) -> None:
     assert _tokens(tokenizer, "五天前转的") == ["五", "天前", "转", "的"]
     assert "上礼拜五" in _tokens(tokenizer, "上礼拜五付的")
+
+
+def test_traditional_and_full_width_text_gets_the_tokens_of_the_simplified() -> None:
+    from bot.nlu.tokenizer import FoldingJiebaTokenizer
+
+    folding = FoldingJiebaTokenizer(
+        {**FoldingJiebaTokenizer.get_default_config(), "dictionary_path": str(DICT_DIR)},
+        None,
+        None,  # type: ignore[arg-type]
+    )
+    traditional = folding.tokenize(Message(data={"text": "我的錢包密碼忘記了 １３８"}), "text")
+    simplified = folding.tokenize(Message(data={"text": "我的钱包密码忘记了 138"}), "text")
+    assert [t.text for t in traditional] == [t.text for t in simplified]
+    assert [(t.start, t.end) for t in traditional] == [(t.start, t.end) for t in simplified]

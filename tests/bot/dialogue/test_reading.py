@@ -1,0 +1,223 @@
+"""Typed replies read against the question the bot asked (pure: no model, no server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.dialogue.lexicon import load_lexicon, normalize
+from bot.dialogue.questions import Question, options_of
+from bot.dialogue.reading import Nlu, Reading, mentioned_option, read_reply
+
+DOMAIN = yaml.safe_load(Path("domain.yml").read_text(encoding="utf-8"))
+LEXICON = load_lexicon()
+TRANSACTIONS = [
+    {"title": "11月30日 21:03 转账 500.00 元 · 李娜", "payload": '/inform{"transaction_id":"TX1"}'},
+    {"title": "11月29日 14:20 付款 2000.00 元 · 京东商城", "payload": '/inform{"transaction_id":"TX2"}'},
+    {"title": "11月27日 12:41 付款 88.00 元 · 美团外卖", "payload": '/inform{"transaction_id":"TX4"}'},
+]
+
+
+def buttons_of(response: str) -> list[dict[str, Any]]:
+    """A response's buttons as the bot sends them (template braces undoubled)."""
+    buttons = DOMAIN["responses"][response][0].get("buttons") or []
+    return [{**b, "payload": b["payload"].replace("{{", "{").replace("}}", "}")} for b in buttons]
+
+
+def ask(response: str, form: str | None = None, slot: str | None = None, **slots: Any) -> Question:
+    buttons = slots.pop("buttons", None)
+    return Question(response, options_of(buttons or buttons_of(response)), form, slot, slots)
+
+
+def read(text: str, question: Question, intent: str | None = None, **entities: Any) -> Reading:
+    found = tuple({"entity": k, "value": v} for k, v in entities.items())
+    return read_reply(text, question, Nlu(intent, found), LEXICON)
+
+
+SOLVED = ask("utter_ask_solved")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("解决了", "affirm"),
+        ("解決了", "affirm"),
+        ("好了", "affirm"),
+        ("可以了", "affirm"),
+        ("没问题了", "affirm"),
+        ("好的谢谢", "affirm"),
+        ("还没有", "deny"),
+        ("没解决", "deny"),
+        ("还是不行", "deny"),
+        ("還是不行", "deny"),
+        ("还没有，钱还是没到账", "deny"),
+        ("1", "affirm"),
+        ("２", "deny"),
+        ("第二个", "deny"),
+        ("选1", "affirm"),
+    ],
+)
+def test_solved_question_is_answered_whatever_the_classifier_says(text: str, intent: str) -> None:
+    reading = read(text, SOLVED, "complaint")  # the classifier's wrong guess never decides
+    assert reading.kind == "option" and reading.intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我要转人工", "request_human"),
+        ("算了", "stop"),
+        ("搞错了", "wrong_topic"),
+        ("不是这个", "wrong_topic"),
+    ],
+)
+def test_what_is_not_an_answer_goes_to_its_intent(text: str, intent: str) -> None:
+    reading = read(text, SOLVED, "deny")
+    assert reading.kind == "other" and reading.intent == intent
+
+
+def test_a_new_problem_is_left_to_the_classifier() -> None:
+    assert read("我的手机丢了，账户会不会被盗", SOLVED, "account_security").kind == "none"
+
+
+@pytest.mark.parametrize("text", ["选9", "第七个", "3", "0"])
+def test_option_numbers_out_of_range_are_refused(text: str) -> None:
+    reading = read(text, SOLVED, "inform")
+    assert reading.kind == "invalid_option" and reading.intent == "invalid_option"
+
+
+@pytest.mark.parametrize(
+    ("response", "text", "payload"),
+    [
+        ("utter_offer_human", "算了", "/deny"),
+        ("utter_offer_human", "好", "/request_human"),
+        ("utter_offer_human", "转人工吧", "/request_human"),
+        ("utter_ask_confirm_update", "确认修改", "/affirm"),
+        ("utter_ask_confirm_update", "不改了", "/deny"),
+        ("utter_ask_confirm_update", "是的没错", "/affirm"),
+        ("utter_ask_freeze_confirm", "马上冻结", "/affirm"),
+        ("utter_ask_freeze_confirm", "先不冻结，我再想想", "/deny"),
+        ("utter_ask_reset_received", "收到了", "/affirm"),
+        ("utter_ask_reset_received", "没有", "/not_received"),
+        ("utter_reset_not_received", "再发一次", "/affirm"),
+        ("utter_reset_not_received", "不用了", "/deny"),
+        ("utter_ask_continue_flow", "继续", "/affirm"),
+        ("utter_ask_continue_flow", "不用了", "/stop"),
+        ("utter_ask_complaint_category", "服务态度", '/inform{"complaint_category":"服务态度"}'),
+        ("utter_ask_complaint_category", "态度太差了", '/inform{"complaint_category":"服务态度"}'),
+        ("utter_ask_complaint_category", "5", '/inform{"complaint_category":"其他"}'),
+        ("utter_ask_account_field", "邮箱", '/inform{"account_field":"email"}'),
+        ("utter_ask_account_field", "电话号码", '/inform{"account_field":"phone"}'),
+        ("utter_ask_account_field", "第四个", '/inform{"account_field":"address"}'),
+    ],
+)
+def test_each_question_reads_its_own_words(response: str, text: str, payload: str) -> None:
+    reading = read(text, ask(response), None)
+    assert reading.kind == "option" and reading.payload == payload
+
+
+def test_option_entities_come_from_the_payload() -> None:
+    reading = read("邮箱吧", ask("utter_ask_account_field"))
+    assert reading.entities == {"account_field": "email"}
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "transaction"),
+    [("李娜那笔", None, "TX1"), ("500的那个", 500, "TX1"), ("京东的", None, "TX2"), ("88块那笔", 88, "TX4")],
+)
+def test_a_transaction_is_picked_by_what_the_user_remembers(text: str, amount: Any, transaction: str) -> None:
+    question = ask("utter_ask_transaction_id", "transaction_form", "transaction_id", buttons=TRANSACTIONS)
+    entities = {"amount": f"{amount}.00"} if amount else {}
+    reading = read(text, question, "inform", **entities)
+    assert reading.kind == "option" and reading.entities == {"transaction_id": transaction}
+
+
+def test_88_at_a_list_of_transactions_is_an_amount_not_option_88() -> None:
+    question = ask("utter_ask_transaction_id", "transaction_form", "transaction_id", buttons=TRANSACTIONS)
+    assert read("88", question, "inform").entities == {"transaction_id": "TX4"}
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent", "kind"),
+    [
+        ("identity_code", "246810", "inform", "answer"),
+        ("identity_code", "246 810", "nlu_fallback", "answer"),
+        ("identity_code", "没收到", "not_received", "other"),
+        ("identity_contact", "13800138000", "transaction_failed", "answer"),
+        ("identity_contact", "１３８ ００１３ ８０００", "inform", "answer"),
+        ("complaint_description", "客服态度很差，还挂了我的电话", "complaint", "answer"),
+        ("complaint_description", "转账失败了三次你们也不管", "transaction_failed", "answer"),
+        ("complaint_description", "谢谢", "thank", "none"),
+        ("new_value", "小娜娜", "greet", "answer"),
+        ("complaint_description", "我不是要投诉", "complaint", "other"),
+        ("complaint_description", "你们客服电话多少？", "contact_support", "none"),
+        ("complaint_time", "不记得了", "deny", "answer"),
+    ],
+)
+def test_a_slot_question_takes_values_and_leaves_the_rest(
+    slot: str, text: str, intent: str, kind: str
+) -> None:
+    form = "complaint_form" if slot.startswith("complaint") else "transaction_form"
+    question = Question("utter_ask_" + slot, (), form, slot, {"account_field": "nickname"})
+    assert read(text, question, intent).kind == kind
+
+
+def test_a_correction_with_the_right_topic_starts_that_topic() -> None:
+    question = Question("utter_ask_complaint_description", (), "complaint_form", "complaint_description", {})
+    reading = read("我不是要投诉，是转账失败了", question, "transaction_failed")
+    assert reading.kind == "other" and reading.intent == "transaction_failed"
+
+
+def test_a_correction_is_read_even_when_nothing_was_asked() -> None:
+    assert read("不是这个", Question(), "deny").intent == "wrong_topic"
+    assert read("解决了", Question(), "complaint").kind == "none"  # no question: the classifier decides
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀", "？？？"])
+def test_content_free_replies_are_left_to_the_fallback(text: str) -> None:
+    assert read(text, SOLVED, "nlu_fallback").kind == "none"
+
+
+def test_a_long_paste_to_a_choice_is_not_understood_rather_than_a_new_topic() -> None:
+    reading = read("我想说一下" * 200, SOLVED, "complaint")
+    assert reading.kind == "other" and reading.intent == "nlu_fallback"
+    free = Question("utter_ask_complaint_description", (), "complaint_form", "complaint_description", {})
+    assert read("我想说一下" * 200, free, "complaint").kind == "answer"  # a long description is an answer
+
+
+def test_rating_reads_scores_and_words() -> None:
+    buttons = [{"title": f"{n} 分", "payload": f'/rate_service{{"satisfaction":"{n}"}}'} for n in range(1, 6)]
+    question = Question(None, options_of(buttons))
+    assert read("4分", question).entities == {"satisfaction": "4"}
+    assert read("四分", question).entities == {"satisfaction": "4"}
+    assert read("5", question).entities == {"satisfaction": "5"}
+    assert read("非常满意", question).entities == {"satisfaction": "5"}
+    assert read("10分", question).kind in ("invalid_option", "none")
+
+
+def test_a_first_message_names_its_complaint_category() -> None:
+    question = ask("utter_ask_complaint_category")
+    assert mentioned_option("我要投诉，客服态度太差还挂我电话", question, LEXICON).entities == {  # type: ignore[union-attr]
+        "complaint_category": "服务态度"
+    }
+    assert mentioned_option("我要投诉", question, LEXICON) is None
+
+
+def test_normalize_folds_width_script_case_and_punctuation() -> None:
+    assert normalize("解決了！！") == "解决了"
+    assert normalize(" ＯＫ ") == "ok"
+
+
+@pytest.mark.parametrize("text", ["嗯……這個 ok 😅 ¿qué? مرحبا 那个", "这个", "那个吧"])
+def test_chatter_never_confirms_a_change(text: str) -> None:
+    reading = read(text, ask("utter_ask_confirm_update", "update_form", "confirm_update"), "stop")
+    assert reading.kind != "option"
+
+
+def test_the_classifier_alone_never_ends_a_flow() -> None:
+    question = Question("utter_ask_identity_code", (), "transaction_form", "identity_code", {})
+    assert read("嗯……這個 ok 😅", question, "stop").intent == "nlu_fallback"
+    assert read("不想弄了", question, "stop").intent == "stop"  # the words of leaving do
