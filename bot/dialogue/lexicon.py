@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -68,7 +69,7 @@ class Lexicon:
         own = self.questions.get(question or "", {}).get(payload, ())
         return own + self.payloads.get(payload, ())
 
-    def slot_kind(self, slot: str, slots: dict[str, Any]) -> str | None:
+    def slot_kind(self, slot: str, slots: Mapping[str, Any]) -> str | None:
         """What a form's slot expects (``contact``, ``code``, ``free`` …), given the other slots."""
         kind = self.slots.get(slot)
         if isinstance(kind, dict):

@@ -11,6 +11,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed, Event
 
 from bot.channels.history import history_from_events
+from bot.nlg import localize, user_script
 
 
 def agent_message(text: str, agent_name: str) -> BotUttered:
@@ -39,10 +40,20 @@ def as_push(event: BotUttered) -> dict[str, Any]:
 
 
 async def append(agent: Agent, sender_id: str, events: list[Event]) -> None:
-    """Append events to the conversation's tracker, holding its lock."""
+    """Append events to the conversation's tracker, holding its lock.
+
+    System notices are written in the user's script first (in place, so that what is pushed
+    to the user's channel is the same text); agents' messages stay as the agent typed them.
+    """
     async with agent.lock_store.lock(sender_id):
         tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
+        script = user_script(tracker)
         for event in events:
+            if isinstance(event, BotUttered) and (event.metadata or {}).get("role") == "system":
+                localized = localize(
+                    {"text": event.text, "buttons": (event.data or {}).get("buttons")}, script
+                )
+                event.text = localized["text"]
             tracker.update(event)
         await agent.tracker_store.save(tracker)
 

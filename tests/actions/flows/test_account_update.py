@@ -78,3 +78,28 @@ async def test_phone_of_another_account_is_refused(
     assert responses(dispatcher) == ["utter_update_refused"]
     assert slots(events)["next_step"] == "offer_human"
     assert sandbox.get_account("U1001").phone == "13800138000"
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "entities", "hint"),
+    [
+        ("email", "把邮箱改成 New@Example.org", [("email", "new@example.org")], "new@example.org"),
+        (
+            "email",
+            "我的邮箱 old@x.com 想换成 new@example.org",
+            [("email", "old@x.com"), ("email", "new@example.org")],
+            "new@example.org",
+        ),
+        ("phone", "手机号换成139 0000 1234", [("phone", "13900001234")], "13900001234"),
+        ("nickname", "昵称改成小李飞刀吧", [], "小李飞刀"),
+        ("email", "我想修改绑定的邮箱", [], None),
+        ("email", "我的邮箱是 old@x.com", [("email", "old@x.com")], None),  # the current one, not a new one
+    ],
+)
+def test_a_new_value_given_with_the_request(
+    field: str, text: str, entities: list[tuple[str, str]], hint: str | None
+) -> None:
+    from actions.flows.account_update import new_value_hint
+
+    parse = {"text": text, "entities": [{"entity": e, "value": v} for e, v in entities]}
+    assert new_value_hint(field, parse) == hint

@@ -77,7 +77,8 @@ def test_resolve_asks_for_a_rating(setup: Any) -> None:
     asyncio.run(steps.take(handoff.id, agent))
     asyncio.run(steps.resolve(store.get(handoff.id), agent, "已解答"))
     assert store.get(handoff.id).status == "resolved" and not _paused(rasa)
-    assert [b["title"] for b in channel.sent[-1][1]["buttons"]] == ["5 分", "4 分", "3 分", "2 分", "1 分"]
+    # in score order, so that a typed "1" (option 1) and "1分" (its title) mean the same
+    assert [b["title"] for b in channel.sent[-1][1]["buttons"]] == ["1 分", "2 分", "3 分", "4 分", "5 分"]
 
 
 def test_waiting_too_long_leaves_a_message(setup: Any) -> None:
