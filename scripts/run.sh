@@ -8,6 +8,18 @@ mkdir -p var
 # The secret shared with the website for signed-in users' identity tokens. Without one
 # configured, each run makes its own (the demo page's sign-in switch uses it).
 export IDENTITY_SECRET="${IDENTITY_SECRET:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')}"
+# The REST channel is for trusted callers with this bearer token. Without one configured, a
+# development token is made for this run and written to var/rest_token for scripts and tests.
+if [[ -z "${REST_CHANNEL_TOKEN:-}" ]]; then
+  REST_CHANNEL_TOKEN="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+  rest_token_note="(a development token made for this run)"
+else
+  rest_token_note="(from REST_CHANNEL_TOKEN)"
+fi
+export REST_CHANNEL_TOKEN
+umask 077
+printf '%s\n' "${REST_CHANNEL_TOKEN}" > var/rest_token
+umask 022
 
 .venv/bin/rasa run actions --actions actions --port "${ACTIONS_PORT}" &
 actions_pid=$!
@@ -36,7 +48,9 @@ cat <<MSG
   Agent console:  http://localhost:${RASA_PORT}/console/
                   add an agent: .venv/bin/python -m bot.handoff.cli add-agent --username xiaowang --name 小王
   Talk to it:     curl -s -XPOST http://localhost:${RASA_PORT}/webhooks/rest/webhook \\
+                    -H "Authorization: Bearer \$(cat var/rest_token)" \\
                     -H 'Content-Type: application/json' -d '{"sender":"me","message":"我忘记密码了"}'
+  REST token:     ${REST_CHANNEL_TOKEN}  ${rest_token_note}, also in var/rest_token
   Action server:  http://localhost:${ACTIONS_PORT}/health
   Wallet backend: the sandbox in var/wallet.db (seeded on first use; make sandbox-reseed)
   Codes and reset links the sandbox "sends":  make outbox        Tickets:  make tickets

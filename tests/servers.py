@@ -16,6 +16,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 IDENTITY_SECRET = "server-test-secret"
+REST_TOKEN = "server-test-rest-token"
+REST_HEADERS = {"Authorization": f"Bearer {REST_TOKEN}"}
 
 
 def free_port() -> int:
@@ -94,6 +96,7 @@ def start_servers(workdir: Path, model: Path) -> Servers:
         "WALLET_BACKEND": "sandbox",
         "WALLET_SANDBOX_DB": str(workdir / "wallet.db"),
         "IDENTITY_SECRET": IDENTITY_SECRET,
+        "REST_CHANNEL_TOKEN": REST_TOKEN,
         "HANDOFF_DB_URL": f"sqlite:///{workdir / 'handoff.db'}",
         "HANDOFF_AGENT_HOURS": "00:00-23:59",
         "HANDOFF_MAX_WAIT_SECONDS": "600",

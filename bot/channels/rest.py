@@ -6,7 +6,9 @@ the conversation text is never written to the log.
 
 from __future__ import annotations
 
+import hmac
 import logging
+import os
 from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +28,10 @@ from bot.ratelimit import RateLimiter
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
+# REST senders live in their own namespace: no REST call can address a widget, WeChat or
+# Telegram conversation.
+SENDER_PREFIX = "rest:"
+TOKEN_ENV = "REST_CHANNEL_TOKEN"
 
 
 class PayloadError(Exception):
@@ -71,8 +77,23 @@ def parse_payload(body: Any, max_message_chars: int) -> tuple[str, str, dict[str
     return sender, message.replace("\x00", ""), metadata
 
 
+def check_bearer(header: str | None, token: str | None) -> None:
+    """The caller's ``Authorization: Bearer <token>`` against the configured token.
+
+    Raises:
+        PayloadError: 403 when no token is configured (the channel is off), 401 when the
+        header is missing or wrong (compared in constant time).
+    """
+    if not token:
+        raise PayloadError(403, "rest_channel_disabled", "The REST channel is not enabled on this server.")
+    scheme, _, given = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise PayloadError(401, "unauthorized", "A valid bearer token is required.")
+
+
 class GuardedRestInput(RestInput):
-    """POST /webhooks/rest/webhook with {"sender", "message", "metadata"?}."""
+    """POST /webhooks/rest/webhook with {"sender", "message", "metadata"?}, for trusted callers
+    with ``Authorization: Bearer $REST_CHANNEL_TOKEN``; senders become ``rest:<sender>``."""
 
     @classmethod
     def name(cls) -> str:
@@ -88,16 +109,25 @@ class GuardedRestInput(RestInput):
             max_message_chars=int(credentials.get("max_message_chars", 5000)),
             rate_limit=int(credentials.get("rate_limit_per_minute", 30)),
             renders_buttons=bool(credentials.get("renders_buttons", True)),
+            token=os.environ.get(str(credentials.get("token_env", TOKEN_ENV)), "").strip() or None,
         )
 
     def __init__(
-        self, max_message_chars: int = 5000, rate_limit: int = 30, renders_buttons: bool = True
+        self,
+        max_message_chars: int = 5000,
+        rate_limit: int = 30,
+        renders_buttons: bool = True,
+        token: str | None = None,
     ) -> None:
-        """Create the channel with its limits; a caller that shows no buttons gets numbered text."""
+        """Create the channel with its limits; a caller that shows no buttons gets numbered text.
+        Without a token every call is refused."""
         if max_message_chars < 1 or rate_limit < 1:
             raise ValueError("max_message_chars and rate_limit_per_minute must be positive")
         self.max_message_chars = max_message_chars
         self.renders_buttons = renders_buttons
+        self._token = token
+        if not token:
+            logger.warning("REST channel: %s is not set, every call will be refused", TOKEN_ENV)
         self._limiter = RateLimiter(rate_limit, 60.0)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -111,11 +141,13 @@ class GuardedRestInput(RestInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
+                check_bearer(request.headers.get("Authorization"), self._token)
                 try:
                     body = request.json
                 except SanicException as error:
                     raise PayloadError(400, "invalid_json", "The body is not valid JSON.") from error
-                sender, text, metadata = parse_payload(body, self.max_message_chars)
+                caller_sender, text, metadata = parse_payload(body, self.max_message_chars)
+                sender = SENDER_PREFIX + caller_sender
                 if not self._limiter.allow(sender):
                     raise PayloadError(429, "rate_limited", "Too many messages; please slow down.")
             except PayloadError as error:

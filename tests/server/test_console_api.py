@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.bad_inputs import bad_payloads
-from tests.servers import Servers
+from tests.servers import REST_HEADERS, Servers
 
 pytestmark = pytest.mark.server
 HEADERS = {"X-Console-Request": "1"}
@@ -185,13 +185,17 @@ def test_a_waiting_user_can_stop_waiting(servers: Servers, store: Any) -> None:
 
     def say(text: str) -> str:
         reply = httpx.post(
-            f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+            f"{servers.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers=REST_HEADERS,
+            timeout=60,
         )
         return "\n".join(m.get("text", "") for m in reply.json())
 
     assert "排队" in say("转人工")
-    assert store.active_for(sender).status == "pending"
+    conversation = f"rest:{sender}"
+    assert store.active_for(conversation).status == "pending"
     assert say("还要等多久") == ""  # the bot is silent while the user waits
     say("算了 不用了")
-    assert store.active_for(sender) is None and store.latest_for(sender).status == "cancelled"
+    assert store.active_for(conversation) is None and store.latest_for(conversation).status == "cancelled"
     assert "客服热线" in say("怎么联系客服")  # the bot answers again

@@ -14,7 +14,7 @@ import pytest
 
 from actions.backend.sandbox import SandboxBackend
 from bot.identity import sign_identity
-from tests.servers import IDENTITY_SECRET, Servers
+from tests.servers import IDENTITY_SECRET, REST_HEADERS, Servers
 
 pytestmark = pytest.mark.server
 
@@ -25,11 +25,18 @@ class Chat:
     def __init__(self, servers: Servers, metadata: dict[str, Any] | None = None) -> None:
         self.servers, self.sender, self.metadata = servers, uuid.uuid4().hex, metadata
 
+    @property
+    def conversation_id(self) -> str:
+        """The tracker's sender id: REST senders live in the ``rest:`` namespace."""
+        return f"rest:{self.sender}"
+
     def say(self, text: str) -> str:
         body: dict[str, Any] = {"sender": self.sender, "message": text}
         if self.metadata:
             body["metadata"] = self.metadata
-        response = httpx.post(f"{self.servers.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+        response = httpx.post(
+            f"{self.servers.rasa_url}/webhooks/rest/webhook", json=body, headers=REST_HEADERS, timeout=60
+        )
         assert response.status_code == 200, response.text
         self.last: list[dict[str, Any]] = response.json()
         return "\n".join(r.get("text", "") for r in self.last)
@@ -77,7 +84,7 @@ def test_update_email_with_a_code_from_the_outbox(servers: Servers) -> None:
     with sqlite3.connect(servers.logs / "trackers.db") as db:  # the stored transcript is masked
         stored = [
             json.loads(row[0])
-            for row in db.execute("SELECT data FROM events WHERE sender_id = ?", (chat.sender,))
+            for row in db.execute("SELECT data FROM events WHERE sender_id = ?", (chat.conversation_id,))
         ]
     said = json.dumps([e for e in stored if e["event"] in ("user", "bot")], ensure_ascii=False)
     assert "138****8000" in said and "13800138000" not in said and code not in said and "zw2026@" not in said

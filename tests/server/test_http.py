@@ -10,7 +10,7 @@ import pytest
 
 from bot.company import load_company_facts
 from tests.bad_inputs import bad_messages, bad_payloads
-from tests.servers import Servers
+from tests.servers import REST_HEADERS, Servers
 
 pytestmark = pytest.mark.server
 
@@ -19,6 +19,7 @@ def _send(servers: Servers, text: str, sender: str | None = None) -> list[dict[s
     response = httpx.post(
         f"{servers.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender or uuid.uuid4().hex, "message": text},
+        headers=REST_HEADERS,
         timeout=60,
     )
     assert response.status_code == 200, response.text
@@ -76,9 +77,11 @@ def test_bad_payloads_get_clear_errors(servers: Servers, name: str) -> None:
     case = bad_payloads()[name]
     url = f"{servers.rasa_url}/webhooks/rest/webhook"
     if "raw" in case:
-        response = httpx.post(url, content=case["raw"], headers={"Content-Type": "application/json"})
+        response = httpx.post(
+            url, content=case["raw"], headers={"Content-Type": "application/json", **REST_HEADERS}
+        )
     else:
-        response = httpx.post(url, json=case["body"])
+        response = httpx.post(url, json=case["body"], headers=REST_HEADERS)
     assert response.status_code == case["status"]
     assert response.json()["error"] == case["error"]
     if "raw" in case:
@@ -92,6 +95,7 @@ def test_a_flood_from_one_sender_is_rate_limited(servers: Servers) -> None:
         response = httpx.post(
             f"{servers.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": "你好"},
+            headers=REST_HEADERS,
             timeout=60,
         )
         statuses.append(response.status_code)
@@ -99,7 +103,9 @@ def test_a_flood_from_one_sender_is_rate_limited(servers: Servers) -> None:
     assert statuses[-1] == 429
     assert (
         httpx.post(
-            f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": uuid.uuid4().hex, "message": "你好"}
+            f"{servers.rasa_url}/webhooks/rest/webhook",
+            json={"sender": uuid.uuid4().hex, "message": "你好"},
+            headers=REST_HEADERS,
         ).status_code
         == 200
     )
@@ -114,3 +120,26 @@ def test_personal_data_is_not_logged(servers: Servers) -> None:
     _send(servers, "我的手机号13812345678，邮箱 secret.user@example.com")
     log = (servers.logs / "rasa.log").read_text(errors="replace")
     assert "13812345678" not in log and "secret.user@example.com" not in log
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong-token"}, 401),
+        ({"Authorization": "Basic c2VydmVyOnRlc3Q="}, 401),
+        ({"Authorization": "Bearer"}, 401),
+    ],
+)
+def test_rest_needs_the_bearer_token(servers: Servers, headers: dict[str, str], status: int) -> None:
+    response = httpx.post(
+        f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": "u1", "message": "你好"}, headers=headers
+    )
+    assert response.status_code == status and response.json()["error"] == "unauthorized"
+    assert "你好" not in response.text
+
+
+def test_rest_senders_cannot_address_another_channel(servers: Servers) -> None:
+    """A REST sender named like a widget session lands in the REST namespace."""
+    reply = _send(servers, "你好", sender="socketio-session-abc")
+    assert reply and all(m.get("recipient_id") == "rest:socketio-session-abc" for m in reply)
