@@ -16,6 +16,7 @@ from actions.flows.conversation import (
     ActionWalletFallback,
 )
 from actions.flows.handoff import ActionHandoff, ActionRecordSatisfaction
+from actions.flows.identity import ActionCheckIdentity
 from actions.flows.password_reset import (
     ActionResendPasswordReset,
     ActionResetNotReceived,
@@ -35,6 +36,7 @@ __all__ = [
     "ActionAskContinueFlow",
     "ActionAskIdentityCode",
     "ActionAskTransactionId",
+    "ActionCheckIdentity",
     "ActionEscalateTransaction",
     "ActionExplainTransaction",
     "ActionFlowCancelled",

@@ -25,6 +25,7 @@ class ActionSettings:
         call_timeout: seconds an action waits for any backend call, well under
             Rasa's own timeout for the action server, so no conversation hangs.
         identity_secret: shared secret of the widget's signed identity tokens.
+        code_idle_seconds: how long a verification by one-time code lasts without use.
     """
 
     backend: str = "sandbox"
@@ -35,6 +36,7 @@ class ActionSettings:
     api_timeout: float = 3.0
     call_timeout: float = 8.0
     identity_secret: str = ""
+    code_idle_seconds: float = 900.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ActionSettings:
@@ -52,6 +54,7 @@ class ActionSettings:
             api_timeout=_seconds(env, "WALLET_API_TIMEOUT", 3.0),
             call_timeout=_seconds(env, "WALLET_CALL_TIMEOUT", 8.0),
             identity_secret=env.get("IDENTITY_SECRET", ""),
+            code_idle_seconds=_idle_seconds(env, "IDENTITY_CODE_IDLE_SECONDS", 900.0),
         )
         if backend == "http" and not (
             settings.api_url.startswith(("http://", "https://")) and settings.api_key
@@ -70,4 +73,17 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number of seconds") from error
     if not 0 < value <= 60:
         raise SettingsError(f"{name} must be between 0 and 60 seconds")
+    return value
+
+
+def _idle_seconds(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number of seconds") from error
+    if not 1 <= value <= 86_400:
+        raise SettingsError(f"{name} must be between 1 second and a day")
     return value

@@ -11,6 +11,11 @@ _PATH = Path(__file__).parent / "fixtures" / "bad_inputs.yml"
 
 
 def _expand(value: Any) -> Any:
+    if isinstance(value, dict) and "raw_hex" in value:  # bytes that are not valid UTF-8 text
+        return {
+            **{k: v for k, v in value.items() if k != "raw_hex"},
+            "raw": bytes.fromhex(value["raw_hex"].replace(" ", "")),
+        }
     if isinstance(value, dict) and set(value) == {"repeat", "to_length"}:
         text = value["repeat"] * (value["to_length"] // len(value["repeat"]) + 1)
         return text[: value["to_length"]]
@@ -31,5 +36,6 @@ def bad_messages() -> dict[str, str]:
 
 
 def bad_payloads() -> dict[str, dict[str, Any]]:
-    """Webhook bodies every channel must refuse: {body|raw, status, error}."""
+    """Webhook bodies every channel must refuse: {body|raw, status, error} (``raw`` is text or
+    bytes)."""
     return _load()["payloads"]

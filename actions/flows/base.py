@@ -8,6 +8,7 @@ fresh code is required (changing account data).
 
 from __future__ import annotations
 
+import time
 from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -273,6 +274,8 @@ class WalletFormValidation(FormValidationAction):
                 "identity_code": "verified",
                 "account_id": account_id,
                 "verified_by": "code",
+                "verified_for": tracker.sender_id,
+                "verified_at": time.time(),
                 "form_failures": 0.0,
             }
             tracker.slots.update(verified)

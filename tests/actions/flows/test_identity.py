@@ -102,3 +102,85 @@ async def test_a_forged_token_is_ignored(
     snapshot.latest_message["metadata"] = {"identity_token": token}
     events = await ValidateTransactionForm().run(dispatcher, snapshot, domain)
     assert "account_id" not in slots(events)  # so the form asks for the contact, as for anyone
+
+
+def _identity_tracker(metadata: dict[str, Any] | None = None, **slot_values: Any) -> Any:
+    from rasa_sdk import Tracker
+
+    message = {"text": "查一下", "intent": {"name": "inform"}, "entities": [], "metadata": metadata or {}}
+    return Tracker("rest:u1", slot_values, message, [], False, None, {}, "action_listen")
+
+
+def _slot_values(events: list[Any]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events}
+
+
+def test_a_valid_token_signs_in_and_is_checked_every_turn() -> None:
+    from actions.flows.identity import identity_events
+
+    token = sign_identity("U1001", "s")
+    first = _slot_values(identity_events(_identity_tracker({"identity_token": token}), "s", 900, 1000.0))
+    assert first == {
+        "account_id": "U1001",
+        "verified_by": "token",
+        "verified_for": "rest:u1",
+        "verified_at": 1000.0,
+    }
+    kept = identity_events(_identity_tracker({"identity_token": token}, **first), "s", 900, 1010.0)
+    assert _slot_values(kept) == {"verified_at": 1010.0, "verified_for": "rest:u1"}
+
+
+@pytest.mark.parametrize("token", [None, "forged.token", "__other__"])
+def test_a_missing_forged_or_other_token_drops_the_identity(token: str | None) -> None:
+    from actions.flows.identity import identity_events
+
+    if token == "__other__":
+        token = sign_identity("U1002", "s")
+    slots_now = {
+        "account_id": "U1001",
+        "verified_by": "token",
+        "verified_for": "rest:u1",
+        "verified_at": 1000.0,
+        "transaction_id": "TX1",
+        "tx_candidates": ["TX1", "TX2"],
+    }
+    values = _slot_values(
+        identity_events(_identity_tracker({"identity_token": token}, **slots_now), "s", 900, 1001.0)
+    )
+    assert values["transaction_id"] is None and values["tx_candidates"] is None
+    if token and not token.startswith("forged"):
+        assert values["account_id"] == "U1002"  # the other account's valid token signs it in
+    else:
+        assert values["account_id"] is None and values["verified_by"] is None
+
+
+def test_a_code_verification_idles_out() -> None:
+    from actions.flows.identity import identity_events
+
+    code = {"account_id": "U1001", "verified_by": "code", "verified_for": "rest:u1", "verified_at": 1000.0}
+    assert _slot_values(identity_events(_identity_tracker(**code), "s", 900, 1899.0))["verified_at"] == 1899.0
+    assert _slot_values(identity_events(_identity_tracker(**code), "s", 900, 1901.0))["account_id"] is None
+
+
+def test_a_verification_is_bound_to_its_channel_user() -> None:
+    from actions.flows.identity import identity_events
+
+    code = {
+        "account_id": "U1001",
+        "verified_by": "code",
+        "verified_for": "widget:other",
+        "verified_at": 1000.0,
+    }
+    assert _slot_values(identity_events(_identity_tracker(**code), "s", 900, 1001.0))["account_id"] is None
+
+
+def test_verification_never_carries_into_a_new_session() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    domain = yaml.safe_load(Path("domain.yml").read_text(encoding="utf-8"))
+    assert domain["session_config"]["carry_over_slots_to_new_session"] is False
+    assert domain["slots"]["account_id"]["mappings"] == [
+        {"type": "custom", "action": "action_check_identity"}
+    ]
