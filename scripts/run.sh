@@ -19,7 +19,25 @@ fi
 export REST_CHANNEL_TOKEN
 umask 077
 printf '%s\n' "${REST_CHANNEL_TOKEN}" > var/rest_token
+# The widget's session proofs are signed with this secret. Without one configured, a
+# development secret is made once and kept in var/widget_session_secret, so a restart keeps
+# the widget's conversations.
+if [[ -z "${WIDGET_SESSION_SECRET:-}" ]]; then
+  if [[ ! -s var/widget_session_secret ]]; then
+    .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/widget_session_secret
+  fi
+  WIDGET_SESSION_SECRET="$(cat var/widget_session_secret)"
+fi
+export WIDGET_SESSION_SECRET
 umask 022
+# The demo page's "signed in as 张伟" switch: /widget/demo-token exists only with this flag.
+export WIDGET_DEMO_IDENTITY="${WIDGET_DEMO_IDENTITY:-1}"
+if [[ "${WIDGET_DEMO_IDENTITY,,}" =~ ^(1|true|yes|on)$ ]]; then
+  demo_note="on (WIDGET_DEMO_IDENTITY=${WIDGET_DEMO_IDENTITY}): /widget/demo-token signs anyone in as the demo user;
+                  for the demo page only, never set it in production"
+else
+  demo_note="off (WIDGET_DEMO_IDENTITY=${WIDGET_DEMO_IDENTITY}): the demo page's sign-in switch is disabled"
+fi
 
 .venv/bin/rasa run actions --actions actions --port "${ACTIONS_PORT}" &
 actions_pid=$!
@@ -45,6 +63,7 @@ cat <<MSG
   联合钱包 assistant is running.
   Rasa server:    http://localhost:${RASA_PORT}
   Chat widget:    http://localhost:${RASA_PORT}/widget/demo.html   (demo help-centre page)
+  Demo sign-in:   ${demo_note}
   Agent console:  http://localhost:${RASA_PORT}/console/
                   add an agent: .venv/bin/python -m bot.handoff.cli add-agent --username xiaowang --name 小王
   Talk to it:     curl -s -XPOST http://localhost:${RASA_PORT}/webhooks/rest/webhook \\

@@ -97,6 +97,7 @@ def start_servers(workdir: Path, model: Path) -> Servers:
         "WALLET_SANDBOX_DB": str(workdir / "wallet.db"),
         "IDENTITY_SECRET": IDENTITY_SECRET,
         "REST_CHANNEL_TOKEN": REST_TOKEN,
+        "WIDGET_SESSION_SECRET": "server-test-widget-session-secret-0123456789",
         "HANDOFF_DB_URL": f"sqlite:///{workdir / 'handoff.db'}",
         "HANDOFF_AGENT_HOURS": "00:00-23:59",
         "HANDOFF_MAX_WAIT_SECONDS": "600",

@@ -36,7 +36,9 @@ class UserEvent:
 
 
 def session_id_of(data: Any) -> str | None:
-    """The session id a ``session_request`` asks for, when it is well-formed."""
+    """A well-formed session id in ``data`` (a string or ``{"session_id": ...}``), else None.
+
+    Only the shape: an id proves nothing (sessions are proved by widget_sessions)."""
     value = data.get("session_id") if isinstance(data, dict) else data if isinstance(data, str) else None
     return value if isinstance(value, str) and SESSION_ID.match(value) else None
 

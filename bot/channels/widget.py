@@ -1,47 +1,50 @@
-"""The website widget's channel: Rasa's socket.io channel with session persistence, input
-limits, de-duplication of resent messages, plus the widget's HTTP routes:
+"""The website widget's channel: Rasa's socket.io channel with server-issued sessions, input
+limits, de-duplication of resent messages, and the widget's HTTP routes (widget_routes).
 
-    /widget/<file>          the widget's static files (bot/widget/), socket.io client included
-    /widget/history         a session's conversation, to restore it after a reload
-    /widget/demo-token      a signed identity token for the demo user (demo only, off by default)
-
-Socket events: ``session_request`` → ``session_confirm``; ``user_uttered`` → ``message_ack``
-then ``bot_uttered``; refusals → ``wallet_error`` {code, message}. Bot (and, later, agent)
-messages go to the session's room, so every tab of a session sees them.
+Socket events (path /socket.io):
+    -> session_request {session_token?}   <- session_confirm {session_id, session_token, resumed}
+       A valid proof resumes its session; anything else gets a new server-made session. The
+       socket is then bound to that one session (and its room ``widget:<session id>``).
+    -> user_uttered {message, session_id, customData: {client_message_id?, identity_token?}}
+       <- message_ack {client_message_id}, then bot_uttered to the session's room (every tab)
+    <- wallet_error {code, message, client_message_id?} for anything refused (nothing is
+       processed): session_required, session_mismatch (not this socket's session),
+       identity_changed (a token for another account: start a new session), invalid_event,
+       message_too_long, rate_limited, internal_error.
+Agent messages and notices arrive through ``push`` (bot/handoff/push.py) in the same room.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
-from sanic import Blueprint, Sanic, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic import Blueprint, Sanic
 from socketio import AsyncServer
 
-from bot.channels.history import history_from_events
 from bot.channels.socket_events import (
     CLIENT_MESSAGE_ID,
     EventError,
     SeenMessages,
+    UserEvent,
     parse_user_event,
-    session_id_of,
 )
+from bot.channels.widget_cors import socket_origin_check
+from bot.channels.widget_identity import IdentityBindings, token_subject
+from bot.channels.widget_routes import register_routes
+from bot.channels.widget_sessions import resume_or_issue, sender_of, session_of, sign_session
+from bot.channels.widget_settings import WidgetSettings
 from bot.handoff.gate import after_user_message
-from bot.identity import sign_identity
+from bot.handoff.push import NotDeliverable
 from bot.masking import install_log_masking
 from bot.ratelimit import RateLimiter
-from bot.static_files import serve
 
 logger = logging.getLogger(__name__)
-WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+MAX_SOCKET_PAYLOAD_BYTES = 256 * 1024
 
 
 class WidgetOutput(SocketIOOutput):
@@ -64,45 +67,40 @@ class WidgetSocketIOInput(SocketIOInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WidgetSocketIOInput:
-        """Build the channel from its credentials.yml section."""
-        credentials = credentials or {}
+        """Build the channel from its credentials.yml section and the environment."""
         install_log_masking()
-        return cls(
-            max_message_chars=int(credentials.get("max_message_chars", 1000)),
-            rate_limit=int(credentials.get("rate_limit_per_minute", 20)),
-            demo_identity_account=credentials.get("demo_identity_account"),
-            demo_identity_name=str(credentials.get("demo_identity_name", "")),
-            cors_origins=credentials.get("cors_allowed_origins", "*"),
-        )
+        return cls(WidgetSettings.load(credentials, os.environ))
 
-    def __init__(
-        self,
-        max_message_chars: int = 1000,
-        rate_limit: int = 20,
-        demo_identity_account: str | None = None,
-        demo_identity_name: str = "",
-        cors_origins: str | list[str] = "*",
-    ) -> None:
-        """Create the channel with its limits; the socket path is /socket.io."""
-        if max_message_chars < 1 or rate_limit < 1:
-            raise ValueError("max_message_chars and rate_limit_per_minute must be positive")
+    def __init__(self, settings: WidgetSettings) -> None:
+        """Create the channel; the socket path is /socket.io."""
         super().__init__(session_persistence=True, metadata_key="customData")
-        self.max_message_chars = max_message_chars
-        self._limiter = RateLimiter(rate_limit, 60.0)
+        self.settings = settings
+        self.max_message_chars = settings.max_message_chars
+        self._limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
         self._seen = SeenMessages()
-        self._demo_account = demo_identity_account
-        self._demo_name = demo_identity_name
-        self._cors_origins = cors_origins
+        self._identities = IdentityBindings()
         self._app: Sanic | None = None
 
     async def push(self, sender_id: str, message: dict[str, Any]) -> None:
-        """Send an agent message or a notice to every tab of the session (its room)."""
-        if self.sio is not None:
-            await self.sio.emit(self.bot_message_evt, message, room=sender_id)
+        """Send an agent message or a notice to every tab of the session (its room).
+
+        Raises:
+            NotDeliverable: the sender is not a widget conversation, or the socket is not running.
+        """
+        if session_of(sender_id) is None:
+            raise NotDeliverable("not a widget conversation")
+        if self.sio is None:
+            raise NotDeliverable("the widget socket is not running")
+        await self.sio.emit(self.bot_message_evt, message, room=sender_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The socket.io server and the widget's HTTP routes."""
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self._cors_origins)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=socket_origin_check(self.settings.cors_allowed_origins),
+            cors_credentials=False,  # the widget sends no cookies
+            max_http_buffer_size=MAX_SOCKET_PAYLOAD_BYTES,
+        )
         bp = SocketBlueprint(sio, self.socketio_path or "/socket.io", "widget_socketio", __name__)
         self.sio = sio
 
@@ -111,31 +109,57 @@ class WidgetSocketIOInput(SocketIOInput):
             self._app = app
 
         self._register_socket_events(sio, on_new_message)
-        self._register_routes(bp)
+        register_routes(bp, self.settings)
         return bp
 
-    # --- socket events --------------------------------------------------------
+    def _checked(self, bound: str | None, event: UserEvent) -> str:
+        """The session a parsed message may be handled in: only the socket's own.
+
+        Raises:
+            EventError: no session yet, another session's id, another account, or a flood.
+        """
+        if bound is None:
+            raise EventError("session_required", "会话尚未建立，请刷新页面后重试。")
+        if event.session_id != bound:
+            raise EventError("session_mismatch", "会话无效，消息未发送。请刷新页面后重试。")
+        subject = token_subject(event.metadata, self.settings.identity_secret)
+        if not self._identities.accept(bound, subject):
+            raise EventError("identity_changed", "登录身份已变化，请开始新的对话。")
+        if not self._limiter.allow(bound):
+            raise EventError("rate_limited", "您发送得太快了，请稍等片刻再发。")
+        return bound
+
     def _register_socket_events(
         self, sio: AsyncServer, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
+        secret = self.settings.session_secret
+
         @sio.on("connect")
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
             return True
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> None:
-            session_id = session_id_of(data) or uuid.uuid4().hex
-            await sio.enter_room(
-                sid, session_id
-            )  # a coroutine in python-socketio 5.18 (Rasa forgets the await)
-            await sio.emit("session_confirm", session_id, room=sid)
+            session_id, resumed = resume_or_issue(data, secret)
+            state = await sio.get_session(sid)
+            previous = state.get("session_id")
+            if previous and previous != session_id:
+                await sio.leave_room(sid, sender_of(previous))
+            await sio.save_session(sid, {"session_id": session_id})
+            await sio.enter_room(sid, sender_of(session_id))
+            confirm = {
+                "session_id": session_id,
+                "session_token": sign_session(session_id, secret),
+                "resumed": resumed,
+            }
+            await sio.emit("session_confirm", confirm, room=sid)
 
         @sio.on("user_uttered")
         async def user_uttered(sid: str, data: Any = None) -> None:
             try:
+                bound = (await sio.get_session(sid)).get("session_id")
                 event = parse_user_event(data, self.max_message_chars)
-                if not self._limiter.allow(event.session_id):
-                    raise EventError("rate_limited", "您发送得太快了，请稍等片刻再发。")
+                session_id = self._checked(bound, event)
             except EventError as error:
                 logger.info("widget channel refused an event: %s", error.code)
                 refused = {"code": error.code, "message": error.message}
@@ -144,24 +168,19 @@ class WidgetSocketIOInput(SocketIOInput):
                     refused["client_message_id"] = client_message_id
                 await sio.emit("wallet_error", refused, room=sid)
                 return
-            if event.session_id not in sio.rooms(sid):
-                await sio.enter_room(sid, event.session_id)
+            sender = sender_of(session_id)
             if event.client_message_id:
                 await sio.emit("message_ack", {"client_message_id": event.client_message_id}, room=sid)
-                if not self._seen.first_time(event.session_id, event.client_message_id):
+                if not self._seen.first_time(session_id, event.client_message_id):
                     return
             output = WidgetOutput(sio, self.bot_message_evt)
             try:
                 await on_new_message(
                     UserMessage(
-                        event.text,
-                        output,
-                        event.session_id,
-                        input_channel=self.name(),
-                        metadata=event.metadata,
+                        event.text, output, sender, input_channel=self.name(), metadata=event.metadata
                     )
                 )
-                await after_user_message(self._app, event.session_id)
+                await after_user_message(self._app, sender)
             except Exception:
                 logger.exception("widget channel: handling a message failed")
                 await sio.emit(
@@ -176,34 +195,6 @@ class WidgetSocketIOInput(SocketIOInput):
             await sio.emit(
                 "wallet_error", {"code": "invalid_event", "message": "不支持的操作，已忽略。"}, room=sid
             )
-
-    # --- HTTP routes ------------------------------------------------------------
-    def _register_routes(self, bp: Blueprint) -> None:
-        @bp.route("/history", methods=["GET"])
-        async def history(request: Request) -> HTTPResponse:
-            session_id = session_id_of({"session_id": request.args.get("session_id")})
-            if session_id is None:
-                return response.json(
-                    {"error": "invalid_session", "message": "A valid session_id is required."}, 400
-                )
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
-            events = [e.as_dict() for e in tracker.events] if tracker else []
-            # Readable from any page that embeds the widget; the session id is the credential.
-            return response.json(
-                {"messages": history_from_events(events)}, headers={"Access-Control-Allow-Origin": "*"}
-            )
-
-        @bp.route("/demo-token", methods=["GET"])
-        async def demo_token(request: Request) -> HTTPResponse:
-            secret = os.environ.get("IDENTITY_SECRET", "")
-            if not self._demo_account or not secret:
-                return response.json({"error": "not_found", "message": "Not found."}, 404)
-            token = sign_identity(self._demo_account, secret, ttl_seconds=3600)
-            return response.json({"token": token, "name": self._demo_name})
-
-        @bp.route("/<name:path>", methods=["GET"])
-        async def widget_file(request: Request, name: str) -> HTTPResponse:
-            return await serve(WIDGET_DIR, name)
 
 
 def _client_message_id(data: Any) -> str | None:

@@ -1,8 +1,9 @@
 """Live delivery of agent messages and notices on the user's own channel.
 
-A channel that can push implements ``async push(sender_id, message)`` (the widget's
-socket.io channel does: the message goes to the session's room). Channels without it (REST)
-get nothing live; the message is in the transcript either way.
+A channel that can push implements ``async push(sender_id, message)`` with the conversation's
+Rasa sender id (the widget's socket.io channel does: ``widget:<session id>`` is the session's
+room). A channel raises ``NotDeliverable`` for a sender it cannot address. Channels without
+push (REST) get nothing live; the message is in the transcript either way.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from typing import Any, Protocol, runtime_checkable
 from sanic import Sanic
 
 logger = logging.getLogger(__name__)
+
+
+class NotDeliverable(Exception):
+    """The channel cannot reach this sender (not one of its conversations, or not running)."""
 
 
 @runtime_checkable
@@ -30,6 +35,9 @@ async def push(app: Sanic, channel_name: str | None, sender_id: str, messages: l
             for message in messages:
                 try:
                     await channel.push(sender_id, message)
+                except NotDeliverable as error:
+                    logger.warning("push to channel %s not delivered: %s", channel_name, error)
+                    return False
                 except Exception:
                     logger.exception("push to channel %s failed", channel_name)
                     return False

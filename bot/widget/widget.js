@@ -11,19 +11,28 @@
  *   data-max-length     longest message in characters; longer ones are refused locally (default 1000)
  * It loads {server}/widget/widget.css and {server}/widget/vendor/socket.io.min.js, nothing else.
  *
- * Protocol (socket.io, path {server path}/socket.io):
- *   -> session_request {session_id: stored id | null}    <- session_confirm "id" | {session_id}
- *   GET {server}/widget/history?session_id=ID (after the first confirm; after a reconnect, to
- *       show what was sent while disconnected)
+ * Protocol (socket.io, path {server path}/socket.io). Sessions are issued by the server: the
+ * widget keeps only the session's proof "<session id>.<signature>" (localStorage uwc_session).
+ *   -> session_request {session_token: stored proof | null}
+ *   <- session_confirm {session_id, session_token, resumed}  a missing or refused proof gets a
+ *      new session (the conversation on screen then starts over)
+ *   POST {server}/widget/history, text/plain body: the proof (a simple request: no CORS
+ *       preflight; after the first confirm, and after a reconnect to show what was sent while
+ *       disconnected)
  *       -> {messages: [{role, text, buttons, image, agent_name, timestamp (s)}]}
  *   -> user_uttered {message, session_id, customData: {client_message_id, identity_token?}}
  *   <- message_ack {client_message_id}  unacked messages (localStorage uwc_outbox) are re-sent,
  *      in order and with the same id, after every session_confirm
  *   <- bot_uttered {text, quick_replies|buttons?, attachment?: {type: "image", payload: {src}},
  *                   role?: "agent"|"system", agent_name?}
- *   <- wallet_error {code, message, client_message_id?}  shown as a system notice
+ *   <- wallet_error {code, message, client_message_id?}  shown as a system notice;
+ *      session_mismatch / session_required: the session is asked for again and the message
+ *      re-sent; identity_changed: a new conversation is started and the message sent there
  *
  * API: window.UnitedWalletChat.open(), .close(), .setIdentityToken(token | null), .reset()
+ * setIdentityToken with a token for another user than the conversation's (the token's "sub",
+ * read without verification: the server verifies) starts a new conversation; the same user,
+ * or null (signed out: call reset() to end the conversation too), keeps it.
  * Everything received or typed is rendered as text (createElement/textContent, never innerHTML).
  */
 (function () {
@@ -31,13 +40,16 @@
 
   if (window.UnitedWalletChat) return; // the tag was included twice
 
-  const SESSION_KEY = "uwc_session_id";
+  const SESSION_KEY = "uwc_session"; // the server's proof of the session, "<id>.<signature>"
+  const USER_KEY = "uwc_session_user"; // a hash of the signed-in user the conversation belongs to
+  const LEGACY_SESSION_KEY = "uwc_session_id"; // a bare id from before sessions were proved
   const OUTBOX_KEY = "uwc_outbox";
   const TYPING_TIMEOUT_MS = 15000;
   const HISTORY_TIMEOUT_MS = 10000;
   const ROLES = ["user", "bot", "agent", "system"];
   const LIVE_ROLES = ["bot", "agent", "system"];
   const REFUSALS = ["message_too_long", "rate_limited", "invalid_event"];
+  const SESSION_LOST = ["session_mismatch", "session_required"];
   const TEXT = {
     title: "联合钱包在线客服", greeting: "您好，我是联合钱包智能客服，请问有什么可以帮您？",
     open: "打开在线客服", close: "关闭", input: "输入消息", send: "发送", sendLabel: "发送消息",
@@ -45,6 +57,7 @@
     connecting: "正在连接客服…", reconnecting: "连接中断，正在重新连接…",
     loadFailed: "无法连接客服，请检查网络后重试。", sendFailed: "消息发送失败，请稍后重试。",
     agent: "人工客服", image: "图片", quickReplies: "快捷回复", failed: "未发送", unread: "条未读消息",
+    newUser: "登录账号已变化，已为您开始新的对话。", expired: "之前的会话已失效，已为您开始新的对话。",
     tooLong: (max, n) => `消息太长了，请控制在 ${max} 字以内（当前 ${n} 字）。`,
   };
 
@@ -116,6 +129,36 @@
     return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
   }
 
+  /** The session id of a proof "<id>.<signature>" the server issued, or null. */
+  function proofSessionId(proof) {
+    const match = typeof proof === "string" ? /^([0-9a-f]{32})\.[A-Za-z0-9_-]{43}$/.exec(proof) : null;
+    return match ? match[1] : null;
+  }
+
+  /**
+   * Who an identity token is for: a short hash of its "sub" (the payload is base64url JSON before
+   * the signature; not verified here, the server does), or null for no token or an unreadable one.
+   * Only the hash is kept in storage, never the token or the account id.
+   */
+  function tokenUser(token) {
+    if (typeof token !== "string" || token.length > 1024) return null;
+    const payload = token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+    let sub;
+    try {
+      const binary = atob(payload + "=".repeat((4 - (payload.length % 4)) % 4));
+      const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+      const claims = JSON.parse(new TextDecoder().decode(bytes));
+      sub = claims && typeof claims === "object" ? claims.sub : null;
+    } catch (e) { return null; }
+    if (typeof sub !== "string" || !sub) return null;
+    let hash = 0x811c9dc5; // FNV-1a, 32 bits: enough to tell two users apart
+    for (const ch of sub) {
+      hash ^= ch.codePointAt(0);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return "u" + hash.toString(16).padStart(8, "0");
+  }
+
   const pad = (n) => String(n).padStart(2, "0");
   const hhmm = (ms) => `${pad(new Date(ms).getHours())}:${pad(new Date(ms).getMinutes())}`;
 
@@ -168,7 +211,10 @@
   }
 
   // --- state ------------------------------------------------------------------------
-  let sessionId = store.get(SESSION_KEY);
+  store.set(LEGACY_SESSION_KEY, null); // an unproved id cannot be resumed any more
+  let sessionToken = proofSessionId(store.get(SESSION_KEY)) ? store.get(SESSION_KEY) : null;
+  let sessionId = proofSessionId(sessionToken);
+  let sessionUser = sessionId ? store.get(USER_KEY) : null; // whose conversation this is
   let outbox = loadOutbox(); // [{id, message, display, ts}] sent or queued, not yet acknowledged
   let identityToken = null;
   let socket = null;
@@ -392,8 +438,9 @@
     ui.input.focus();
   }
 
-  /** Queues a message (shown as `display`); false when it is empty or refused as too long. */
-  function send(message, display) {
+  /** Queues a message (shown as `display`); false when it is empty or refused as too long.
+   * `carried`: moved from a session the server refused for another user (moved once only). */
+  function send(message, display, carried) {
     const text = String(message == null ? "" : message).trim();
     if (!text) return false;
     const length = Array.from(text).length; // code points, as the server counts them
@@ -402,6 +449,7 @@
       return false;
     }
     const item = { id: uuid(), message: text, display: display || text, ts: Date.now() };
+    if (carried) item.carried = true;
     outbox.push(item);
     saveOutbox();
     addMessage(userBubble(item), { stick: true });
@@ -410,7 +458,7 @@
     return true;
   }
 
-  const canEmit = () => Boolean(socket && socket.connected && confirmed && historyDone);
+  const canEmit = () => Boolean(socket && socket.connected && confirmed && historyDone && sessionId);
 
   function emit(item) {
     const customData = { client_message_id: item.id };
@@ -480,7 +528,7 @@
       confirmed = false;
       inflight = [];
       setStatus("");
-      s.emit("session_request", { session_id: sessionId || null });
+      requestSession(s);
     });
     s.on("disconnect", (reason) => {
       confirmed = false;
@@ -501,29 +549,39 @@
     s.on("wallet_error", onError);
   }
 
+  /** Asks for the stored session (with its proof), or for a new one. */
+  function requestSession(s) {
+    confirmed = false;
+    s.emit("session_request", { session_token: sessionToken || null });
+  }
+
   function onSessionConfirm(data) {
-    const id = typeof data === "string" ? data : data && typeof data.session_id === "string" ? data.session_id : null;
-    if (!id) return;
+    const proof = data && typeof data.session_token === "string" ? data.session_token : null;
+    const id = proofSessionId(proof);
+    if (!id || data.session_id !== id) return;
+    const replaced = Boolean(sessionId) && id !== sessionId; // our proof was refused: a new session
     sessionId = id;
-    store.set(SESSION_KEY, id);
+    sessionToken = proof;
+    store.set(SESSION_KEY, proof);
+    if (replaced) clearConversation({ keepOutbox: true, message: TEXT.expired });
     confirmed = true;
     if (!historyStarted) {
       historyStarted = true;
       const gen = generation;
-      loadHistory(id).then(() => {
+      loadHistory(proof).then(() => {
         if (gen !== generation) return;
         historyDone = true;
         flush();
       });
     } else if (historyDone) {
-      catchUp(id).then(flush);
+      catchUp(proof).then(flush);
     }
   }
 
   /** After a reconnect: show what the server sent while this page was not connected. */
-  async function catchUp(id) {
+  async function catchUp(proof) {
     const gen = generation;
-    const messages = await fetchHistory(id);
+    const messages = await fetchHistory(proof);
     if (gen !== generation) return;
     const fromServer = messages.filter((raw) => raw && raw.role !== "user");
     for (const raw of fromServer.slice(seenFromServer)) {
@@ -533,15 +591,17 @@
     seenFromServer = Math.max(seenFromServer, fromServer.length);
   }
 
-  /** The session's messages from the server; [] when the request fails (history is a convenience). */
-  async function fetchHistory(id) {
+  /** The session's messages from the server, for the holder of its proof; [] when the request
+   * fails (history is a convenience). */
+  async function fetchHistory(proof) {
     const controller = typeof AbortController === "function" ? new AbortController() : null;
     const timer = controller && setTimeout(() => controller.abort(), HISTORY_TIMEOUT_MS);
     try {
-      const url = `${SERVER_URL}/widget/history?session_id=${encodeURIComponent(id)}`;
-      const res = await fetch(url, {
+      const res = await fetch(`${SERVER_URL}/widget/history`, {
+        method: "POST",
+        body: proof,
         credentials: "omit",
-        headers: { Accept: "application/json" },
+        headers: { Accept: "application/json", "Content-Type": "text/plain;charset=UTF-8" },
         signal: controller ? controller.signal : undefined,
       });
       if (!res.ok) return [];
@@ -554,9 +614,9 @@
     }
   }
 
-  async function loadHistory(id) {
+  async function loadHistory(proof) {
     const gen = generation;
-    const messages = await fetchHistory(id);
+    const messages = await fetchHistory(proof);
     if (gen !== generation) return;
     seenFromServer = messages.filter((raw) => raw && raw.role !== "user").length;
     const fragment = document.createDocumentFragment();
@@ -580,9 +640,24 @@
 
   function onError(data) {
     hideTyping();
+    const code = data && data.code;
+    if (SESSION_LOST.includes(code)) {
+      // Not this socket's session (nothing was processed): ask again; the outbox is re-sent.
+      if (socket && socket.connected) requestSession(socket);
+      return;
+    }
+    if (code === "identity_changed") {
+      // The server keeps one user per session: continue in a new one, with what was unsent
+      // (once; a refusal of a message this page no longer holds is old news).
+      const refused = data && data.client_message_id;
+      if (refused && !outbox.some((m) => m.id === refused)) return;
+      const unsent = outbox.filter((m) => !m.carried);
+      newConversation(TEXT.newUser);
+      for (const m of unsent) send(m.message, m.display, true);
+      return;
+    }
     const message = data && typeof data.message === "string" && data.message.trim() ? data.message : TEXT.sendFailed;
     notice(message);
-    const code = data && data.code;
     let id = data && typeof data.client_message_id === "string" ? data.client_message_id : null;
     // Without an id, a refusal is about the oldest message sent on this connection and not acked.
     if (!id && REFUSALS.includes(code)) id = inflight[0] || null;
@@ -617,38 +692,63 @@
     });
   }
 
+  /** The page's signed-in user (a token from its own server), or null when signed out. A token
+   * for another user than the conversation's starts a new conversation; the same user keeps it. */
   function setIdentityToken(token) {
     if (token !== null && token !== undefined && typeof token !== "string") {
       throw new TypeError("UnitedWalletChat.setIdentityToken expects a string or null");
     }
     identityToken = token || null;
+    const user = tokenUser(identityToken);
+    if (!user) return; // signed out, or a token nobody can read: the server decides
+    if (sessionUser && sessionUser !== user) {
+      newConversation(TEXT.newUser); // one user's conversation is never shown to another
+      return;
+    }
+    sessionUser = user;
+    store.set(USER_KEY, user);
   }
 
-  /** A new conversation: forgets the stored session, the outbox and what is on screen. */
-  function reset() {
-    generation += 1;
+  /** Forgets what is on screen and what the page knows of the old session's history. */
+  function clearConversation({ keepOutbox = false, message = "" } = {}) {
+    generation += 1; // a late history answer for the old session is dropped
     seenFromServer = 0;
-    sessionId = null;
-    store.set(SESSION_KEY, null);
-    outbox = [];
-    inflight = [];
-    saveOutbox();
-    userNodes.clear();
     historyStarted = true; // a brand-new session has no history to fetch
     historyDone = true;
+    if (!keepOutbox) {
+      outbox = [];
+      saveOutbox();
+    }
+    inflight = [];
+    userNodes.clear();
+    sessionUser = tokenUser(identityToken);
+    store.set(USER_KEY, sessionUser);
     onBuilt(() => {
       hideTyping();
       ui.messages.replaceChildren();
       greetingShown = false;
       setUnread(0);
       showGreeting();
+      if (message) notice(message);
+      for (const item of outbox) addMessage(userBubble(item));
     });
+  }
+
+  /** A new server session: forgets the stored session, the outbox and what is on screen. */
+  function newConversation(message) {
+    sessionId = null;
+    sessionToken = null;
+    store.set(SESSION_KEY, null);
+    clearConversation({ message });
     if (socket) {
       confirmed = false;
       socket.disconnect(); // leaves the old session's room on the server
-      socket.connect(); // -> session_request {session_id: null} -> a new id
+      socket.connect(); // -> session_request {session_token: null} -> a new session
     }
   }
+
+  /** A new conversation (the page's reset button, sign-out). */
+  const reset = () => newConversation("");
 
   window.addEventListener("online", () => {
     if (ui.root && !socket && (isOpen || outbox.length)) connect();

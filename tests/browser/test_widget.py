@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.servers import Servers
+from bot.identity import sign_identity
+from tests.servers import IDENTITY_SECRET, Servers
 
 pytestmark = pytest.mark.server
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
@@ -104,10 +105,18 @@ def test_enter_during_ime_composition_does_not_send(page: Any) -> None:
     _messages(page, "user").filter(has_text="忘记密码").wait_for()
 
 
+def _sign_in(page: Any, account: str) -> None:
+    """What the website does for its signed-in user: a token from its own server (the test
+    servers run without the demo sign-in, so the test signs it with the shared secret)."""
+    page.evaluate("t => window.UnitedWalletChat.setIdentityToken(t)", sign_identity(account, IDENTITY_SECRET))
+
+
+def _session(page: Any) -> str | None:
+    return page.evaluate("localStorage.getItem('uwc_session')")  # type: ignore[no-any-return]
+
+
 def test_signed_in_user_gets_account_answers_and_a_forged_token_does_not(page: Any) -> None:
-    page.evaluate("""async () => {
-        const r = await fetch('/widget/demo-token'); const b = await r.json();
-        window.UnitedWalletChat.setIdentityToken(b.token); }""")
+    _sign_in(page, "U1001")
     _open(page)
     _send(page, "昨天晚上给李娜转账500块失败了")
     _wait_for_bot_text(page, "网络超时")
@@ -117,6 +126,70 @@ def test_signed_in_user_gets_account_answers_and_a_forged_token_does_not(page: A
     _send(page, "昨天晚上给李娜转账500块失败了")
     _wait_for_bot_text(page, "验证身份")
     assert _messages(page, "bot").filter(has_text="网络超时").count() == 0
+
+
+def test_a_token_for_the_same_user_keeps_the_conversation(page: Any) -> None:
+    _sign_in(page, "U1001")
+    _open(page)
+    _send(page, "怎么联系客服")
+    _wait_for_bot_text(page, "客服热线")
+    session = _session(page)
+    page.wait_for_timeout(1100)  # a fresh token (another expiry) for the same user
+    _sign_in(page, "U1001")
+    assert _messages(page, "user").filter(has_text="怎么联系客服").count() == 1
+    assert _messages(page, "system").count() == 0
+    page.reload()
+    _sign_in(page, "U1001")
+    _open(page)
+    _messages(page, "user").filter(has_text="怎么联系客服").wait_for()
+    _messages(page, "bot").filter(has_text="客服热线").first.wait_for()
+    assert _session(page) == session
+
+
+def test_a_token_for_another_user_starts_a_fresh_conversation(page: Any) -> None:
+    _sign_in(page, "U1001")
+    _open(page)
+    _send(page, "怎么联系客服")
+    _wait_for_bot_text(page, "客服热线")
+    old_session = _session(page)
+    assert old_session
+    _sign_in(page, "U1002")
+    _messages(page, "system").filter(has_text="新的对话").wait_for()
+    assert _messages(page, "user").count() == 0
+    assert _messages(page, "bot").filter(has_text="客服热线").count() == 0
+    _send(page, "你好")
+    _messages(page, "bot").filter(has_text="欢迎").last.wait_for()
+    new_session = _session(page)
+    assert new_session and new_session != old_session
+    history = page.evaluate(
+        """async p => (await (await fetch('/widget/history', {headers: {'X-Widget-Session': p}})).json())""",
+        new_session,
+    )
+    assert "怎么联系客服" not in [m["text"] for m in history["messages"]]
+    page.reload()  # the new user's conversation is the one that comes back
+    _sign_in(page, "U1002")
+    _open(page)
+    _messages(page, "user").filter(has_text="你好").wait_for()
+    assert _messages(page, "user").filter(has_text="怎么联系客服").count() == 0
+    assert _session(page) == new_session
+
+
+def test_the_server_refusing_another_user_starts_a_fresh_conversation(page: Any) -> None:
+    _sign_in(page, "U1001")
+    _open(page)
+    _send(page, "怎么联系客服")
+    _wait_for_bot_text(page, "客服热线")
+    old_session = _session(page)
+    page.evaluate("localStorage.removeItem('uwc_session_user')")  # the page forgot whose it was
+    page.reload()
+    _sign_in(page, "U1002")  # so only the server can tell that the user changed
+    _open(page)
+    _messages(page, "user").filter(has_text="怎么联系客服").wait_for()
+    _send(page, "谢谢")
+    _messages(page, "system").filter(has_text="新的对话").wait_for()
+    _messages(page, "bot").filter(has_text="不客气").last.wait_for()  # sent again, in the new session
+    assert _messages(page, "user").filter(has_text="怎么联系客服").count() == 0
+    assert _session(page) != old_session
 
 
 def test_screenshots_for_the_docs(browser: Any, servers: Servers) -> None:

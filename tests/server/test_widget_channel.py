@@ -1,65 +1,33 @@
-"""The widget's socket.io channel and HTTP routes, against the running Rasa server."""
+"""The widget's socket.io channel and HTTP routes, against the running Rasa server: what the
+widget relies on (sessions, acks, de-duplication, tabs, history, limits). Attacks on sessions,
+history and origins: test_widget_attacks.py."""
 
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 import httpx
 import pytest
-import socketio
 
+from tests.server.widget_client import Widget
 from tests.servers import Servers
 
 pytestmark = pytest.mark.server
 
 
-class Widget:
-    """A socket.io client that speaks the widget's protocol and records what arrives.
+def _history(servers: Servers, proof: str) -> list[dict[str, Any]]:
+    reply = httpx.get(f"{servers.rasa_url}/widget/history", headers={"X-Widget-Session": proof})
+    assert reply.status_code == 200, reply.text
+    return list(reply.json()["messages"])
 
-    The synchronous client over long-polling: python-socketio's asyncio client needs a newer
-    aiohttp than Rasa 3.6 allows. The browser tests cover the websocket transport.
-    """
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.client = socketio.Client(reconnection=False)
-        self.received: list[tuple[str, Any]] = []
-        self.session_id: str | None = None
-        for event in ("session_confirm", "bot_uttered", "message_ack", "wallet_error"):
-            self.client.on(event, self._recorder(event))
-
-    def _recorder(self, event: str):  # type: ignore[no-untyped-def]
-        def record(data: Any = None) -> None:
-            self.received.append((event, data))
-            if event == "session_confirm":
-                self.session_id = data if isinstance(data, str) else data.get("session_id")
-
-        return record
-
-    def connect(self, session_id: str | None = None) -> None:
-        self.client.connect(self.url, socketio_path="/socket.io", transports=["polling"])
-        self.client.emit("session_request", {"session_id": session_id})
-        self.wait_for("session_confirm")
-
-    def wait_for(self, event: str, count: int = 1, timeout: float = 30) -> list[Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [d for e, d in self.received if e == event]
-            if len(found) >= count:
-                return found
-            time.sleep(0.05)
-        raise AssertionError(f"no {event} within {timeout}s: {self.received}")
-
-    def close(self) -> None:
-        """Drop the connection without waiting for the pending long-poll to end."""
-        self.client.eio.disconnect(abort=True)
-
-    def say(self, text: str, **custom: Any) -> None:
-        self.client.emit(
-            "user_uttered", {"message": text, "session_id": self.session_id, "customData": custom}
-        )
+def test_the_server_issues_a_signed_session(servers: Servers) -> None:
+    widget = Widget(servers.rasa_url)
+    confirm = widget.connect()
+    assert confirm["resumed"] is False and len(confirm["session_id"]) == 32
+    assert confirm["session_token"].startswith(confirm["session_id"] + ".")
+    widget.close()
 
 
 def test_a_message_is_acknowledged_and_answered(servers: Servers) -> None:
@@ -81,40 +49,56 @@ def test_a_resent_message_is_answered_once(servers: Servers) -> None:
     widget.wait_for("message_ack", count=2)
     widget.wait_for("bot_uttered")
     time.sleep(2)
-    assert len([e for e, _ in widget.received if e == "bot_uttered"]) == 1
+    assert len(widget.of("bot_uttered")) == 1
     widget.close()
 
 
-def test_the_session_persists_and_history_is_restored(servers: Servers) -> None:
-    session_id = uuid.uuid4().hex
+def test_the_session_resumes_with_its_proof_and_history_is_restored(servers: Servers) -> None:
     first = Widget(servers.rasa_url)
-    first.connect(session_id)
-    assert first.session_id == session_id
+    first.connect()
+    session_id, proof = first.session_id, first.session_token
+    assert proof is not None
     first.say("你好", client_message_id="h1")
     first.wait_for("bot_uttered")
     first.close()
-    history = httpx.get(f"{servers.rasa_url}/widget/history", params={"session_id": session_id}).json()
-    roles = [m["role"] for m in history["messages"]]
-    assert roles[:2] == ["user", "bot"] and "欢迎" in history["messages"][1]["text"]
-    second = Widget(servers.rasa_url)  # a reload: same session id, a new socket
-    second.connect(session_id)
+    history = _history(servers, proof)
+    assert [m["role"] for m in history][:2] == ["user", "bot"] and "欢迎" in history[1]["text"]
+    second = Widget(servers.rasa_url)  # a reload: a new socket, the stored proof
+    confirm = second.connect(proof)
+    assert confirm["resumed"] is True and second.session_id == session_id
     second.say("谢谢", client_message_id="h2")
     assert "不客气" in (second.wait_for("bot_uttered"))[0]["text"]
+    second.close()
+
+
+def test_every_tab_of_a_session_sees_the_replies(servers: Servers) -> None:
+    first = Widget(servers.rasa_url)
+    first.connect()
+    second = Widget(servers.rasa_url)
+    second.connect(first.session_token)
+    assert second.session_id == first.session_id
+    first.say("谢谢", client_message_id="t1")
+    assert "不客气" in first.wait_for("bot_uttered")[0]["text"]
+    assert "不客气" in second.wait_for("bot_uttered")[0]["text"]
+    assert second.of("message_ack") == []  # the ack is for the tab that sent it
+    first.close()
     second.close()
 
 
 @pytest.mark.parametrize(
     ("data", "code"),
     [
-        ({"message": "长" * 1001, "session_id": "sessionsession"}, "message_too_long"),
-        ({"message": "hi"}, "invalid_event"),
+        ({"message": "长" * 1001}, "message_too_long"),
+        ({"message": "hi", "session_id": None}, "invalid_event"),
         ("just a string", "invalid_event"),
-        ({"message": "hi", "session_id": "sessionsession", "customData": "x"}, "invalid_event"),
+        ({"message": "hi", "customData": "x"}, "invalid_event"),
     ],
 )
 def test_bad_events_get_an_error_and_no_crash(servers: Servers, data: Any, code: str) -> None:
     widget = Widget(servers.rasa_url)
-    widget.connect("sessionsession")
+    widget.connect()
+    if isinstance(data, dict) and "session_id" not in data:
+        data = {**data, "session_id": widget.session_id}
     widget.client.emit("user_uttered", data)
     errors = widget.wait_for("wallet_error")
     assert errors[0]["code"] == code and "长长长" not in errors[0]["message"]
@@ -134,12 +118,12 @@ def test_a_flood_is_rate_limited(servers: Servers) -> None:
     widget.close()
 
 
-def test_history_needs_a_valid_session_id(servers: Servers) -> None:
-    for params in ({}, {"session_id": "../etc/passwd"}, {"session_id": "x" * 500}):
-        reply = httpx.get(f"{servers.rasa_url}/widget/history", params=params)
-        assert reply.status_code == 400 and "passwd" not in reply.text
-    unknown = httpx.get(f"{servers.rasa_url}/widget/history", params={"session_id": uuid.uuid4().hex})
-    assert unknown.json() == {"messages": []}
+def test_a_new_session_has_an_empty_history(servers: Servers) -> None:
+    widget = Widget(servers.rasa_url)
+    widget.connect()
+    assert widget.session_token is not None
+    assert _history(servers, widget.session_token) == []
+    widget.close()
 
 
 def test_widget_files_are_served_and_nothing_else(servers: Servers) -> None:
@@ -148,8 +132,3 @@ def test_widget_files_are_served_and_nothing_else(servers: Servers) -> None:
     assert httpx.get(f"{servers.rasa_url}/widget/vendor/socket.io.min.js").status_code == 200
     assert httpx.get(f"{servers.rasa_url}/widget/../channels/widget.py").status_code in (400, 404)
     assert httpx.get(f"{servers.rasa_url}/widget/%2e%2e/channels/widget.py").status_code in (400, 404)
-
-
-def test_demo_token_signs_in_the_demo_user(servers: Servers) -> None:
-    body = httpx.get(f"{servers.rasa_url}/widget/demo-token").json()
-    assert body["name"] == "张伟" and body["token"].count(".") == 1
