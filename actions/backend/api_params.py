@@ -132,6 +132,17 @@ class Request:
     path: dict[str, str]
     query: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+    @staticmethod
+    def key_of(header: str | None) -> str | None:
+        """A usable ``Idempotency-Key`` header (printable ASCII, at most 200 characters)."""
+        if header is None:
+            return None
+        value = header.strip()
+        if not value or len(value) > 200 or not value.isascii() or not value.isprintable():
+            raise _invalid("invalid Idempotency-Key")
+        return value
 
     def text(
         self,

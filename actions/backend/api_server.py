@@ -7,16 +7,13 @@ server: for development and for the HTTP client's tests, not for production traf
 from __future__ import annotations
 
 import argparse
-import enum
 import hmac
 import json
 import logging
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, is_dataclass
-from datetime import datetime
-from decimal import Decimal
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +22,7 @@ from urllib.parse import urlsplit
 
 from actions.backend import api_params as p
 from actions.backend.api_params import ApiError, Request
+from actions.backend.codec import encode
 from actions.backend.errors import BackendError, BackendUnavailable, InvalidRequest, NotFound, TooManyAttempts
 from actions.backend.interface import WalletBackend
 from actions.backend.sandbox import SandboxBackend
@@ -33,21 +31,6 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 Handler = Callable[[WalletBackend, Request], tuple[int, Any]]
-
-
-def encode(value: Any) -> Any:
-    """A model (or list of models) as JSON-ready data: money as strings, times in ISO 8601."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: encode(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, list):
-        return [encode(item) for item in value]
-    return value
 
 
 # --- operations: one function per operation of the contract -------------------
@@ -66,7 +49,7 @@ def _get_balance(b: WalletBackend, r: Request) -> tuple[int, Any]:
 
 def _send_code(b: WalletBackend, r: Request) -> tuple[int, Any]:
     channel = r.text("channel", 8, choices=("sms", "email"), default="sms")
-    return 200, encode(b.send_code(r.path["account_id"], channel))
+    return 200, encode(b.send_code(r.path["account_id"], channel, idempotency_key=r.idempotency_key))
 
 
 def _verify_code(b: WalletBackend, r: Request) -> tuple[int, Any]:
@@ -84,22 +67,27 @@ def _get_transaction(b: WalletBackend, r: Request) -> tuple[int, Any]:
 
 def _update_contact(b: WalletBackend, r: Request) -> tuple[int, Any]:
     field = r.text("field", 16, choices=("phone", "email", "nickname", "address"))
-    return 200, encode(b.update_contact(r.path["account_id"], field, r.text("value", 256, allow_empty=True)))
+    value = r.text("value", 256, allow_empty=True)
+    return 200, encode(
+        b.update_contact(r.path["account_id"], field, value, idempotency_key=r.idempotency_key)
+    )
 
 
 def _freeze_account(b: WalletBackend, r: Request) -> tuple[int, Any]:
-    return 200, encode(b.freeze_account(r.path["account_id"], r.text("reason", 500, allow_empty=True)))
+    reason = r.text("reason", 500, allow_empty=True)
+    return 200, encode(b.freeze_account(r.path["account_id"], reason, idempotency_key=r.idempotency_key))
 
 
 def _send_password_reset(b: WalletBackend, r: Request) -> tuple[int, Any]:
-    return 200, encode(b.send_password_reset(r.text("contact", 254)))
+    return 200, encode(b.send_password_reset(r.text("contact", 254), idempotency_key=r.idempotency_key))
 
 
 def _create_ticket(b: WalletBackend, r: Request) -> tuple[int, Any]:
     account_id = r.optional_id("account_id")
     kind = r.text("kind", 64)
     priority = r.text("priority", 8, choices=("normal", "high", "urgent"))
-    ticket = b.create_ticket(account_id, kind, priority, r.text("summary", 5000, allow_empty=True))
+    summary = r.text("summary", 5000, allow_empty=True)
+    ticket = b.create_ticket(account_id, kind, priority, summary, idempotency_key=r.idempotency_key)
     return 201, encode(ticket)
 
 
@@ -218,7 +206,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query = p.parse_query(url.query, _QUERY_PARAMS.get(found.template, frozenset()))
             body = p.parse_body(raw) if self.command == "POST" else {}
             p.check_fields(body, _BODY_FIELDS.get(found.template, ()))
-            status, payload = found.handler(self.server.backend, Request(found.path, query, body))
+            key = Request.key_of(self.headers.get("Idempotency-Key")) if self.command == "POST" else None
+            status, payload = found.handler(self.server.backend, Request(found.path, query, body, key))
         except ApiError as error:
             status, payload, headers = error.status, _error_body(error.code, error.message), error.headers
         except BackendError as error:

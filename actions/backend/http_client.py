@@ -21,100 +21,24 @@ from urllib.parse import quote
 
 import httpx
 
-from actions.backend.errors import BackendUnavailable, InvalidRequest, NotFound, TooManyAttempts
-from actions.backend.models import (
-    Account,
-    Delivery,
-    FailureReason,
-    RefundState,
-    Ticket,
-    Transaction,
-    TransactionStatus,
+from actions.backend.codec import (
+    Malformed,
+    decode_account,
+    decode_delivery,
+    decode_ticket,
+    decode_transaction,
+    read_field,
+    read_money,
 )
+from actions.backend.errors import BackendUnavailable, InvalidRequest, NotFound, TooManyAttempts
+from actions.backend.models import Account, Delivery, Ticket, Transaction, TransactionStatus
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 MAX_LIMIT = 50
-_MONEY = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class _Malformed(ValueError):
-    """The backend answered something that is not the contract's JSON."""
-
-
-# --- decoding: JSON of the contract to the models ------------------------------
-def _field(data: Any, name: str, kind: type[T]) -> T:
-    if not isinstance(data, dict) or not isinstance(data.get(name), kind):
-        raise _Malformed(name)
-    return data[name]
-
-
-def _optional(data: Any, name: str) -> str | None:
-    return None if isinstance(data, dict) and data.get(name) is None else _field(data, name, str)
-
-
-def _money(data: Any, name: str) -> Decimal:
-    text = _field(data, name, str)
-    if not _MONEY.fullmatch(text):
-        raise _Malformed(name)
-    return Decimal(text)
-
-
-def _datetime(data: Any, name: str) -> datetime:
-    text = _field(data, name, str)
-    value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    if value.utcoffset() is None:
-        raise _Malformed(name)
-    return value
-
-
-def _account(data: Any) -> Account:
-    return Account(
-        account_id=_field(data, "account_id", str),
-        name=_field(data, "name", str),
-        phone=_field(data, "phone", str),
-        email=_field(data, "email", str),
-        balance=_money(data, "balance"),
-        two_factor=_field(data, "two_factor", bool),
-        status=_field(data, "status", str),
-        nickname=_optional(data, "nickname") or "",
-        address=_optional(data, "address") or "",
-    )
-
-
-def _transaction(data: Any) -> Transaction:
-    reason = _optional(data, "failure_reason")
-    return Transaction(
-        transaction_id=_field(data, "transaction_id", str),
-        account_id=_field(data, "account_id", str),
-        kind=_field(data, "kind", str),
-        amount=_money(data, "amount"),
-        counterparty=_field(data, "counterparty", str),
-        created_at=_datetime(data, "created_at"),
-        status=TransactionStatus(_field(data, "status", str)),
-        failure_reason=FailureReason(reason) if reason else None,
-        refund_state=RefundState(_field(data, "refund_state", str)),
-        refund_eta_days=_optional(data, "refund_eta_days") or "",
-    )
-
-
-def _delivery(data: Any) -> Delivery:
-    return Delivery(_field(data, "channel", str), _field(data, "masked_destination", str))
-
-
-def _ticket(data: Any) -> Ticket:
-    return Ticket(
-        ticket_id=_field(data, "ticket_id", str),
-        account_id=_optional(data, "account_id"),
-        kind=_field(data, "kind", str),
-        priority=_field(data, "priority", str),
-        summary=_field(data, "summary", str),
-        status=_field(data, "status", str),
-        created_at=_datetime(data, "created_at"),
-    )
 
 
 def _segment(value: str) -> str:
@@ -182,9 +106,12 @@ class HttpBackend:
         *,
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> T:
         attempts = 1 + (self._retries if method == "GET" else 0)
-        headers = {"Idempotency-Key": uuid.uuid4().hex} if method == "POST" else {}
+        # a write's key comes from the conversation step, so a repeated step is replayed by
+        # the backend, not done twice; lookups (POST without side effects) get a fresh one
+        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex} if method == "POST" else {}
         failure = "no answer"
         for attempt in range(1, attempts + 1):
             if attempt > 1:
@@ -240,35 +167,47 @@ class HttpBackend:
 
         def decode(data: Any) -> Account | None:
             if not isinstance(data, dict) or "account" not in data:
-                raise _Malformed("account")
-            return None if data["account"] is None else _account(data["account"])
+                raise Malformed("account")
+            return None if data["account"] is None else decode_account(data["account"])
 
         return self._call("POST", "find_account", "/v1/account-lookups", decode, body={"contact": contact})
 
     def get_account(self, account_id: str) -> Account:
         """The account with this id; raises NotFound otherwise."""
-        return self._call("GET", "get_account", f"/v1/accounts/{_segment(account_id)}", _account)
+        return self._call("GET", "get_account", f"/v1/accounts/{_segment(account_id)}", decode_account)
 
-    def send_password_reset(self, contact: str) -> Delivery:
+    def send_password_reset(self, contact: str, *, idempotency_key: str | None = None) -> Delivery:
         """Send a reset link or SMS; the answer is the same whether or not the account exists."""
         body = {"contact": contact}
-        return self._call("POST", "send_password_reset", "/v1/password-resets", _delivery, body=body)
+        return self._call(
+            "POST",
+            "send_password_reset",
+            "/v1/password-resets",
+            decode_delivery,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
 
-    def send_code(self, account_id: str, channel: str = "sms") -> Delivery:
+    def send_code(
+        self, account_id: str, channel: str = "sms", *, idempotency_key: str | None = None
+    ) -> Delivery:
         """Send a one-time code to the account's registered phone (sms) or e-mail."""
         path = f"/v1/accounts/{_segment(account_id)}/codes"
-        return self._call("POST", "send_code", path, _delivery, body={"channel": channel})
+        body = {"channel": channel}
+        return self._call(
+            "POST", "send_code", path, decode_delivery, body=body, idempotency_key=idempotency_key
+        )
 
     def verify_code(self, account_id: str, code: str) -> bool:
         """Check a one-time code; raises TooManyAttempts after repeated failures."""
         path = f"/v1/accounts/{_segment(account_id)}/codes/verify"
-        decode: Callable[[Any], bool] = lambda data: _field(data, "valid", bool)  # noqa: E731
+        decode: Callable[[Any], bool] = lambda data: read_field(data, "valid", bool)  # noqa: E731
         return self._call("POST", "verify_code", path, decode, body={"code": code})
 
     def get_balance(self, account_id: str) -> Decimal:
         """The account's balance in yuan."""
         path = f"/v1/accounts/{_segment(account_id)}/balance"
-        return self._call("GET", "get_balance", path, lambda data: _money(data, "balance"))
+        return self._call("GET", "get_balance", path, lambda data: read_money(data, "balance"))
 
     def list_transactions(
         self,
@@ -295,7 +234,7 @@ class HttpBackend:
             params["counterparty"] = counterparty
 
         def decode(data: Any) -> list[Transaction]:
-            return [_transaction(item) for item in _field(data, "transactions", list)]
+            return [decode_transaction(item) for item in read_field(data, "transactions", list)]
 
         path = f"/v1/accounts/{_segment(account_id)}/transactions"
         return self._call("GET", "list_transactions", path, decode, params=params)
@@ -303,23 +242,41 @@ class HttpBackend:
     def get_transaction(self, account_id: str, transaction_id: str) -> Transaction:
         """One of the account's transactions; raises NotFound otherwise."""
         path = f"/v1/accounts/{_segment(account_id)}/transactions/{_segment(transaction_id)}"
-        return self._call("GET", "get_transaction", path, _transaction)
+        return self._call("GET", "get_transaction", path, decode_transaction)
 
-    def update_contact(self, account_id: str, field: str, value: str) -> Account:
+    def update_contact(
+        self, account_id: str, field: str, value: str, *, idempotency_key: str | None = None
+    ) -> Account:
         """Change phone, email, nickname or address; raises InvalidRequest on a bad value."""
         path = f"/v1/accounts/{_segment(account_id)}/contact"
-        return self._call("POST", "update_contact", path, _account, body={"field": field, "value": value})
+        body = {"field": field, "value": value}
+        return self._call(
+            "POST", "update_contact", path, decode_account, body=body, idempotency_key=idempotency_key
+        )
 
-    def freeze_account(self, account_id: str, reason: str) -> Account:
+    def freeze_account(self, account_id: str, reason: str, *, idempotency_key: str | None = None) -> Account:
         """Freeze the account at once (suspected theft, lost phone)."""
         path = f"/v1/accounts/{_segment(account_id)}/freeze"
-        return self._call("POST", "freeze_account", path, _account, body={"reason": reason})
+        body = {"reason": reason}
+        return self._call(
+            "POST", "freeze_account", path, decode_account, body=body, idempotency_key=idempotency_key
+        )
 
-    def create_ticket(self, account_id: str | None, kind: str, priority: str, summary: str) -> Ticket:
+    def create_ticket(
+        self,
+        account_id: str | None,
+        kind: str,
+        priority: str,
+        summary: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Ticket:
         """Open a support ticket."""
         body = {"account_id": account_id, "kind": kind, "priority": priority, "summary": summary}
-        return self._call("POST", "create_ticket", "/v1/tickets", _ticket, body=body)
+        return self._call(
+            "POST", "create_ticket", "/v1/tickets", decode_ticket, body=body, idempotency_key=idempotency_key
+        )
 
     def get_ticket(self, ticket_id: str) -> Ticket:
         """Look a ticket up; raises NotFound otherwise."""
-        return self._call("GET", "get_ticket", f"/v1/tickets/{_segment(ticket_id)}", _ticket)
+        return self._call("GET", "get_ticket", f"/v1/tickets/{_segment(ticket_id)}", decode_ticket)

@@ -24,11 +24,15 @@ class WalletBackend(Protocol):
         """The account with this id; raises NotFound otherwise."""
         ...
 
-    def send_password_reset(self, contact: str) -> Delivery:
+    # Writes take an idempotency key (actions.backend.idempotency.step_key): a write repeated
+    # with the same key returns the first one's result instead of being done twice.
+    def send_password_reset(self, contact: str, *, idempotency_key: str | None = None) -> Delivery:
         """Send a reset link (e-mail) or SMS; same answer whether or not the account exists."""
         ...
 
-    def send_code(self, account_id: str, channel: str = "sms") -> Delivery:
+    def send_code(
+        self, account_id: str, channel: str = "sms", *, idempotency_key: str | None = None
+    ) -> Delivery:
         """Send a one-time code to the account's registered phone (sms) or e-mail."""
         ...
 
@@ -58,15 +62,25 @@ class WalletBackend(Protocol):
         """One of the account's transactions; raises NotFound otherwise."""
         ...
 
-    def update_contact(self, account_id: str, field: str, value: str) -> Account:
+    def update_contact(
+        self, account_id: str, field: str, value: str, *, idempotency_key: str | None = None
+    ) -> Account:
         """Change phone, email, nickname or address; raises InvalidRequest on a bad value."""
         ...
 
-    def freeze_account(self, account_id: str, reason: str) -> Account:
+    def freeze_account(self, account_id: str, reason: str, *, idempotency_key: str | None = None) -> Account:
         """Freeze the account at once (suspected theft, lost phone)."""
         ...
 
-    def create_ticket(self, account_id: str | None, kind: str, priority: str, summary: str) -> Ticket:
+    def create_ticket(
+        self,
+        account_id: str | None,
+        kind: str,
+        priority: str,
+        summary: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Ticket:
         """Open a support ticket."""
         ...
 

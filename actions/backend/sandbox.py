@@ -1,6 +1,7 @@
 """The sandbox wallet backend: SQLite, seeded with DESIGN.md's data, with an outbox.
 
-Codes and links it "sends" are written to the ``outbox`` table, never to a phone.
+Codes and links it "sends" are written to the ``outbox`` table, never to a phone (the
+outbox is the simulated phone: it keeps them as sent). Ticket summaries are stored masked.
 """
 
 from __future__ import annotations
@@ -8,14 +9,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 from actions.backend import seed
+from actions.backend.codec import decode_account, decode_delivery, decode_ticket
 from actions.backend.errors import InvalidRequest, NotFound, TooManyAttempts
+from actions.backend.idempotency import WriteLedger, fingerprint
 from actions.backend.models import (
     Account,
     Delivery,
@@ -25,9 +29,10 @@ from actions.backend.models import (
     Transaction,
     TransactionStatus,
 )
-from bot.masking import mask_email, mask_phone
+from bot.masking import mask_email, mask_phone, mask_text
 from bot.nlu.normalize import normalize_email, normalize_phone
 
+T = TypeVar("T")
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 CODE_TTL = timedelta(minutes=5)
 MAX_CODE_ATTEMPTS = 3
@@ -81,11 +86,20 @@ class SandboxBackend:
         self._path = str(path)
         self._clock = clock
         self._fixed_code = fixed_code
+        self._ledger: WriteLedger | None = None  # keyed writes, opened on first use
         with self._db() as db:
             db.executescript(_SCHEMA)
 
     def _now(self) -> datetime:
         return self._clock.now(CHINA_TZ)
+
+    def _once(
+        self, key: str, operation: str, call: Callable[[], T], decode: Callable[[Any], T], *args: object
+    ) -> T:
+        """A keyed write done once: replayed from the ledger when the key was seen."""
+        if self._ledger is None:
+            self._ledger = WriteLedger(self._path)
+        return self._ledger.once(key, operation, fingerprint(*args), call, decode)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -206,8 +220,11 @@ class SandboxBackend:
             ).fetchone()
         return self._account(row) if row else None
 
-    def send_password_reset(self, contact: str) -> Delivery:
+    def send_password_reset(self, contact: str, *, idempotency_key: str | None = None) -> Delivery:
         """Send a reset link by e-mail or SMS; the answer never reveals whether it exists."""
+        if idempotency_key:
+            call = lambda: self.send_password_reset(contact)  # noqa: E731
+            return self._once(idempotency_key, "send_password_reset", call, decode_delivery, contact)
         phone, email = normalize_phone(contact), normalize_email(contact)
         if not phone and not email:
             raise InvalidRequest("not a phone number or e-mail address")
@@ -224,8 +241,13 @@ class SandboxBackend:
         masked = mask_phone(destination) if channel == "sms" else mask_email(destination)
         return Delivery(channel, masked)
 
-    def send_code(self, account_id: str, channel: str = "sms") -> Delivery:
+    def send_code(
+        self, account_id: str, channel: str = "sms", *, idempotency_key: str | None = None
+    ) -> Delivery:
         """Send a six-digit one-time code to the registered phone or e-mail."""
+        if idempotency_key:
+            call = lambda: self.send_code(account_id, channel)  # noqa: E731
+            return self._once(idempotency_key, "send_code", call, decode_delivery, account_id, channel)
         with self._db() as db:
             account = self._get_account(db, account_id)
             destination = account.phone if channel == "sms" else account.email
@@ -320,8 +342,15 @@ class SandboxBackend:
         return self._transaction(row)
 
     # --- changes and tickets ------------------------------------------------
-    def update_contact(self, account_id: str, field: str, value: str) -> Account:
+    def update_contact(
+        self, account_id: str, field: str, value: str, *, idempotency_key: str | None = None
+    ) -> Account:
         """Change phone, email, nickname or address after validating the new value."""
+        if idempotency_key:
+            call = lambda: self.update_contact(account_id, field, value)  # noqa: E731
+            return self._once(
+                idempotency_key, "update_contact", call, decode_account, account_id, field, value
+            )
         normalizers = {
             "phone": normalize_phone,
             "email": normalize_email,
@@ -343,22 +372,45 @@ class SandboxBackend:
                 raise InvalidRequest(f"this {field} is used by another account") from error
             return self._get_account(db, account_id)
 
-    def freeze_account(self, account_id: str, reason: str) -> Account:
+    def freeze_account(self, account_id: str, reason: str, *, idempotency_key: str | None = None) -> Account:
         """Freeze the account at once."""
+        if idempotency_key:
+            call = lambda: self.freeze_account(account_id, reason)  # noqa: E731
+            return self._once(idempotency_key, "freeze_account", call, decode_account, account_id)
         with self._db() as db:
             self._get_account(db, account_id)
             db.execute("UPDATE accounts SET status = 'frozen' WHERE account_id = ?", (account_id,))
             return self._get_account(db, account_id)
 
-    def create_ticket(self, account_id: str | None, kind: str, priority: str, summary: str) -> Ticket:
-        """Open a ticket with a new number (T + date + sequence)."""
+    def create_ticket(
+        self,
+        account_id: str | None,
+        kind: str,
+        priority: str,
+        summary: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Ticket:
+        """Open a ticket with a new number (T + date + sequence); personal data in the
+        summary is masked before it is stored."""
+        if idempotency_key:
+            call = lambda: self.create_ticket(account_id, kind, priority, summary)  # noqa: E731
+            return self._once(
+                idempotency_key, "create_ticket", call, decode_ticket, account_id, kind, priority
+            )
         if priority not in ("normal", "high", "urgent"):
             raise InvalidRequest("unknown priority")
         now = self._now()
         with self._db() as db:
             count = db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
             ticket = Ticket(
-                f"T{now:%Y%m%d}{count + 1:04d}", account_id, kind, priority, summary[:2000], "open", now
+                f"T{now:%Y%m%d}{count + 1:04d}",
+                account_id,
+                kind,
+                priority,
+                mask_text(summary)[:2000],
+                "open",
+                now,
             )
             db.execute(
                 "INSERT INTO tickets VALUES (?,?,?,?,?,?,?)",

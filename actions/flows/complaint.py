@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendError
 from actions.flows.base import WalletFormValidation, backend, backend_call
-from actions.flows.hints import entity_values, flow_messages
+from actions.flows.hints import entity_values, flow_messages, flow_step_key
 from actions.flows.text import answer_kind, entity_value, latest_intent, user_text
 from bot.dialogue.lexicon import load_lexicon, normalize
 from bot.dialogue.questions import Question, options_of
@@ -148,10 +148,15 @@ class ActionSubmitComplaint(Action):
         )
         try:
             ticket = await backend_call(
-                backend().create_ticket, tracker.get_slot("account_id"), "complaint", "normal", summary
+                backend().create_ticket,
+                tracker.get_slot("account_id"),
+                "complaint",
+                "normal",
+                summary,
+                idempotency_key=flow_step_key(tracker, "ticket:complaint"),
             )
         except BackendError:
-            dispatcher.utter_message(response="utter_backend_busy")
+            dispatcher.utter_message(response="utter_backend_busy_write")
             return [SlotSet("next_step", "offer_human")]
         dispatcher.utter_message(response="utter_complaint_filed", ticket_id=ticket.ticket_id)
         return [

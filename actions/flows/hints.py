@@ -77,3 +77,26 @@ def after_marker(text: str) -> str | None:
     pattern = re.compile("(?:" + "|".join(map(re.escape, markers)) + r")\s*[:：]?\s*(.+)$")
     match = pattern.search(text)
     return match[1].strip(" 。.!！~～吧") if match else None
+
+
+def _latest_timestamp(tracker: Tracker, event_kind: str, name: str | None = None) -> float:
+    for event in reversed(tracker.events):
+        if event.get("event") == event_kind and (name is None or event.get("name") == name):
+            return float(event.get("timestamp") or 0.0)
+    return 0.0
+
+
+def flow_step_key(tracker: Tracker, step: str, *parts: object) -> str:
+    """The idempotency key of a write done once per flow (a freeze, a ticket, a change): the
+    same flow asking again is replayed by the backend, a new flow does it anew."""
+    from actions.backend.idempotency import step_key
+
+    return step_key(tracker.sender_id, step, _latest_timestamp(tracker, "action", START_ACTION), *parts)
+
+
+def turn_step_key(tracker: Tracker, step: str, *parts: object) -> str:
+    """The idempotency key of a write done once per user message (sending a code or a link:
+    "没收到" is a new message, so a resend is a new write)."""
+    from actions.backend.idempotency import step_key
+
+    return step_key(tracker.sender_id, step, _latest_timestamp(tracker, "user"), *parts)

@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendError
 from actions.flows.base import CONTROL_INTENTS, WalletFormValidation, backend, backend_call
-from actions.flows.hints import flow_messages
+from actions.flows.hints import flow_messages, flow_step_key
 from actions.flows.text import contains_secret, latest_intent, user_text, yes_or_no
 from bot.masking import mask_text
 
@@ -135,16 +135,18 @@ class ActionSecuritySubmit(Action):
         report = tracker.get_slot("security_report") or "安全事件"
         try:
             if freeze:
-                await backend_call(backend().freeze_account, account_id, report)
+                key = flow_step_key(tracker, "freeze", account_id)
+                await backend_call(backend().freeze_account, account_id, report, idempotency_key=key)
             ticket = await backend_call(
                 backend().create_ticket,
                 account_id,
                 "security",
                 "urgent",
                 f"安全事件（{'已冻结账户' if freeze else '未冻结'}）：{report}",
+                idempotency_key=flow_step_key(tracker, "ticket:security", freeze),
             )
         except BackendError:
-            dispatcher.utter_message(response="utter_backend_busy")
+            dispatcher.utter_message(response="utter_backend_busy_write")
             return [SlotSet("next_step", "offer_human")]
         dispatcher.utter_message(
             response="utter_security_frozen" if freeze else "utter_security_not_frozen",

@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend.errors import BackendError, NotFound
 from actions.backend.models import FailureReason, Transaction, TransactionStatus
 from actions.flows.base import WalletFormValidation, backend, backend_call
-from actions.flows.hints import flow_messages
+from actions.flows.hints import flow_messages, flow_step_key
 from actions.flows.text import latest_intent, user_text
 from bot.masking import mask_text
 
@@ -240,9 +240,12 @@ async def _open_ticket(
         f"对方 {tx.counterparty}，原因 {reason}，{note}。用户描述：{said}"
     )
     try:
-        ticket = await backend_call(backend().create_ticket, tx.account_id, "transaction", priority, summary)
+        key = flow_step_key(tracker, "ticket:transaction", tx.transaction_id)
+        ticket = await backend_call(
+            backend().create_ticket, tx.account_id, "transaction", priority, summary, idempotency_key=key
+        )
     except BackendError:
-        dispatcher.utter_message(response="utter_backend_busy")
+        dispatcher.utter_message(response="utter_backend_busy_write")
         return [SlotSet("next_step", "offer_human")]
     dispatcher.utter_message(response="utter_tx_ticket_created", ticket_id=ticket.ticket_id)
     return [SlotSet("ticket_id", ticket.ticket_id), SlotSet("next_step", "offer_human")]

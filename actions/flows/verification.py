@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendError, TooManyAttempts
 from actions.flows.base import backend, backend_call
+from actions.flows.hints import turn_step_key
 
 
 async def send_code(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
@@ -25,7 +26,8 @@ async def send_code(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
         channel = "email" if tracker.get_slot("account_field") == "email" else "sms"
     try:
         if account_id:
-            delivery = await backend_call(backend().send_code, account_id, channel)
+            key = turn_step_key(tracker, "send_code", account_id, channel)
+            delivery = await backend_call(backend().send_code, account_id, channel, idempotency_key=key)
             masked = delivery.masked_destination
     except TooManyAttempts:
         dispatcher.utter_message(response="utter_code_send_limit")
