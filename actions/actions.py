@@ -1,7 +1,8 @@
 """Entry point of the action server: every custom action of the flows.
 
 ``rasa run actions`` imports the ``actions`` package; this module makes the flows'
-actions visible to rasa-sdk's registry by importing them.
+actions visible to rasa-sdk's registry by importing them, and masks personal data in
+everything the action server logs (``bot.masking.install_log_masking``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from actions.flows.transactions import (
     ValidateTransactionForm,
 )
 from actions.flows.verification import ActionAskIdentityCode, ActionResendCode
+from bot.masking import install_log_masking
+
+install_log_masking()  # rasa-sdk has configured its log handlers before it imports the actions
 
 __all__ = [
     "ActionAskContinueFlow",

@@ -56,6 +56,7 @@ class ActionSettings:
             identity_secret=env.get("IDENTITY_SECRET", ""),
             code_idle_seconds=_idle_seconds(env, "IDENTITY_CODE_IDLE_SECONDS", 900.0),
         )
+        _check_sealing_key(env)
         if backend == "http" and not (
             settings.api_url.startswith(("http://", "https://")) and settings.api_key
         ):
@@ -87,3 +88,13 @@ def _idle_seconds(env: dict[str, str], name: str, default: float) -> float:
     if not 1 <= value <= 86_400:
         raise SettingsError(f"{name} must be between 1 second and a day")
     return value
+
+
+def _check_sealing_key(env: dict[str, str]) -> None:
+    """A bad SLOT_ENCRYPTION_KEY fails at start, not at the first encrypted slot."""
+    from actions.sealed import SealingKeyError, cipher_from_env
+
+    try:
+        cipher_from_env(env)
+    except SealingKeyError as error:
+        raise SettingsError(str(error)) from error

@@ -1,74 +1,92 @@
-"""The SQL tracker store with personal data masked in the stored transcript.
+"""The SQL tracker store with personal data masked in everything it stores.
 
 The conversation in memory is untouched while a message is handled; what is written to the
-database has phone numbers, e-mail addresses, card and ID numbers, one-time codes and
-identity tokens masked (DESIGN.md, security rules). Configured in endpoints.yml as
-``type: bot.tracker_store.MaskingSQLTrackerStore``.
+database (and streamed to an event broker) has every string of every event masked
+(``bot.masking.mask_text``, the grammar of ``bot.pii``): user and bot texts, the parse data
+with its entities, slot values, buttons and custom payloads, action fields, metadata, at any
+depth; identity and other tokens are removed from it (DESIGN.md, security rules). Values a
+flow still needs are sealed by the action server (``actions/sealed.py``) and stay sealed.
+Configured in endpoints.yml as ``type: bot.tracker_store.MaskingSQLTrackerStore``.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import re
+from collections.abc import Iterable
 from typing import Any
 
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot.masking import mask_email, mask_phone, mask_text
+from bot.masking import mask_text
 
-_CODE = re.compile(r"(?<![0-9A-Za-z])\d{6}(?![0-9A-Za-z])")
-_ENTITY_MASKS = {"phone": mask_phone, "email": mask_email}
-_SECRET_METADATA = ("identity_token",)
+# Keys whose values are credentials, dropped wherever they appear in an event.
+SECRET_KEYS = frozenset({"identity_token", "token", "access_token", "authorization", "password", "secret"})
 
 
 def mask_stored_text(text: str) -> str:
-    """Personal data masked, and bare six-digit numbers (one-time codes) too."""
-    return _CODE.sub("******", mask_text(text))
+    """A text as it may be stored (the same masking as everywhere else)."""
+    return mask_text(text)
 
 
-def mask_event(data: dict[str, Any]) -> dict[str, Any]:
-    """A serialized event as it may be stored: user and bot texts masked, tokens removed."""
-    event = copy.deepcopy(data)
-    if event.get("event") in ("user", "bot") and isinstance(event.get("text"), str):
-        event["text"] = mask_stored_text(event["text"])
-    parse = event.get("parse_data")
-    if isinstance(parse, dict):
-        if isinstance(parse.get("text"), str):
-            parse["text"] = mask_stored_text(parse["text"])
-        for entity in parse.get("entities") or []:
-            mask = _ENTITY_MASKS.get(entity.get("entity"))
-            if mask is not None:
-                entity["value"] = mask(str(entity.get("value", "")))
-                if "text" in entity:
-                    entity["text"] = mask(str(entity["text"]))
-    metadata = event.get("metadata")
-    if isinstance(metadata, dict):
-        for key in _SECRET_METADATA:
-            if key in metadata:
-                metadata[key] = "***"
-    return event
+def mask_value(value: Any, keep: frozenset[str] = frozenset()) -> Any:
+    """Any JSON value with every string masked, recursively; credential keys dropped.
+
+    Args:
+        value: A serialized event or any part of one.
+        keep: Exact strings left as they are (the conversation's own id, which is the
+            store's key and is kept in a slot to bind a verification to the conversation).
+    """
+    if isinstance(value, str):
+        return value if value in keep else mask_text(value)
+    if isinstance(value, bool) or not isinstance(value, (int, dict, list, tuple)):
+        return value
+    if isinstance(value, int):
+        masked = mask_text(str(value))
+        return value if masked == str(value) else masked
+    if isinstance(value, dict):
+        return {
+            key: mask_value(item, keep)
+            for key, item in value.items()
+            if not (isinstance(key, str) and key.lower() in SECRET_KEYS)
+        }
+    return [mask_value(item, keep) for item in value]
+
+
+def mask_event(data: dict[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:
+    """A serialized event as it may be stored: every string masked, tokens removed."""
+    masked: dict[str, Any] = mask_value(data, frozenset(keep))
+    return masked
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
-    """Rasa's SQL tracker store, storing masked events."""
+    """Rasa's SQL tracker store, storing (and streaming) masked events."""
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the events that are not stored yet, masked."""
         await self.stream_events(tracker)
+        keep = (tracker.sender_id,)
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
-                data = mask_event(event.as_dict())
+                data = mask_event(event.as_dict(), keep)
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,
                         type_name=event.type_name,
                         timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        intent_name=((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
                         action_name=data.get("name"),
                         data=json.dumps(data),
                     )
                 )
             session.commit()
+
+    async def _stream_new_events(
+        self, event_broker: EventBroker, new_events: list[Event], sender_id: str
+    ) -> None:
+        """Publish the new events to the event broker, masked like the stored ones."""
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **mask_event(event.as_dict(), (sender_id,))})

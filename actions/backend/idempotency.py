@@ -101,9 +101,22 @@ class WriteLedger:
         with self._db() as db:
             db.execute(
                 "UPDATE idempotent_writes SET state = 'done', result = ? WHERE key = ?",
-                (json.dumps(encode(result)), key),
+                (json.dumps(_masked(encode(result))), key),
             )
         return result
+
+
+def _masked(value: Any) -> Any:
+    """A result as the ledger keeps it: personal data masked (a replay needs ids and states)."""
+    from bot.masking import mask_text
+
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 def fingerprint(*args: object) -> str:

@@ -33,6 +33,13 @@ from bot.masking import mask_email, mask_phone, mask_text
 from bot.nlu.normalize import normalize_email, normalize_phone
 
 T = TypeVar("T")
+
+
+def _send_key(destination: str) -> str:
+    """The send limit counts per destination without storing it (a hash, not the phone)."""
+    return hashlib.sha256(destination.encode()).hexdigest()[:32]
+
+
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 CODE_TTL = timedelta(minutes=5)
 MAX_CODE_ATTEMPTS = 3
@@ -174,11 +181,12 @@ class SandboxBackend:
         now = self._now()
         window_start = (now - SEND_WINDOW).isoformat()
         sent = db.execute(
-            "SELECT COUNT(*) FROM send_log WHERE key = ? AND created_at > ?", (destination, window_start)
+            "SELECT COUNT(*) FROM send_log WHERE key = ? AND created_at > ?",
+            (_send_key(destination), window_start),
         ).fetchone()[0]
         if sent >= MAX_SENDS_PER_WINDOW:
             raise TooManyAttempts("too many messages sent to this destination; try later")
-        db.execute("INSERT INTO send_log VALUES (?, ?)", (destination, now.isoformat()))
+        db.execute("INSERT INTO send_log VALUES (?, ?)", (_send_key(destination), now.isoformat()))
         if body:
             db.execute(
                 "INSERT INTO outbox (kind, channel, destination, body, created_at) VALUES (?,?,?,?,?)",

@@ -1,5 +1,10 @@
 """Flow 3, update account info: which field → a one-time code to the registered contact
-→ the new value, validated → confirm → updated, confirmed with masked values."""
+→ the new value, validated → confirm → updated, confirmed with masked values.
+
+The new value awaiting confirmation (``new_value``) and the one given with the request
+(``new_value_hint``) are kept sealed (``actions/sealed.py``): the stored transcript never
+holds them in plain text; they are opened only where they are checked or used.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from actions.backend.errors import BackendError, InvalidRequest
 from actions.flows.base import CONTROL_INTENTS, WalletFormValidation, backend, backend_call
 from actions.flows.hints import after_marker, entity_values
 from actions.flows.text import entity_value, latest_intent, user_text, yes_or_no
+from actions.sealed import opened, seal, unseal
 from bot.masking import mask_email, mask_phone
 from bot.nlu.normalize import normalize_email, normalize_phone
 
@@ -119,10 +125,10 @@ class ValidateUpdateForm(WalletFormValidation):
     ) -> dict[str, Any]:
         """A new value the user already gave ("把邮箱改成 a@b.com"), checked like a typed one."""
         field = str(tracker.get_slot("account_field") or "")
-        candidate = tracker.get_slot("new_value_hint")
-        if not field or not candidate or tracker.get_slot("new_value"):
+        hint = tracker.get_slot("new_value_hint")
+        if not field or not hint or tracker.get_slot("new_value"):
             return {}
-        candidate = normalize_value(field, str(candidate))
+        candidate = normalize_value(field, opened(hint))
         try:
             account = await backend_call(backend().get_account, account_id)
         except BackendError:
@@ -130,7 +136,7 @@ class ValidateUpdateForm(WalletFormValidation):
         if candidate is None or getattr(account, field, None) == candidate:
             return {"new_value_hint": None}
         return {
-            "new_value": candidate,
+            "new_value": seal(candidate),
             "new_value_masked": mask_value(field, candidate),
             "new_value_hint": None,
         }
@@ -147,7 +153,7 @@ class ValidateUpdateForm(WalletFormValidation):
             if requested not in (None, "account_field") or not field or tracker.get_slot("new_value_hint"):
                 return {}
             hint = new_value_hint(str(field), {**tracker.latest_message, "text": user_text(tracker)})
-            return {"new_value_hint": hint} if hint else {}
+            return {"new_value_hint": seal(hint)} if hint else {}
         field = tracker.get_slot("account_field")
         text = user_text(tracker)
         if field == "phone" and entity_value(tracker, "phone"):
@@ -165,7 +171,7 @@ class ValidateUpdateForm(WalletFormValidation):
     ) -> dict[str, Any]:
         """Right format for the field, and not the same as the current value."""
         field = str(tracker.get_slot("account_field") or "")
-        new = normalize_value(field, str(value))
+        new = normalize_value(field, opened(value))
         if new is None:
             return self.invalid(dispatcher, tracker, "new_value", f"utter_invalid_new_{field or 'value'}")
         try:
@@ -174,7 +180,7 @@ class ValidateUpdateForm(WalletFormValidation):
             return self.busy(dispatcher, "new_value")
         if getattr(account, field, None) == new:
             return self.invalid(dispatcher, tracker, "new_value", "utter_new_value_same")
-        return {"new_value": new, "new_value_masked": mask_value(field, new), "form_failures": 0.0}
+        return {"new_value": seal(new), "new_value_masked": mask_value(field, new), "form_failures": 0.0}
 
     async def extract_confirm_update(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -199,7 +205,7 @@ class ActionUpdateAccount(Action):
     ) -> list[EventType]:
         """The confirmed change goes to the backend; the code must be asked again next time."""
         reset = [SlotSet(slot, None) for slot in RESET_AFTER_UPDATE]
-        field, value = tracker.get_slot("account_field"), tracker.get_slot("new_value")
+        field, value = tracker.get_slot("account_field"), unseal(tracker.get_slot("new_value"))
         if not (tracker.get_slot("account_id") and field and value and tracker.get_slot("identity_code")):
             return [*reset, SlotSet("next_step", "none")]
         if tracker.get_slot("confirm_update") is not True:

@@ -1,6 +1,8 @@
 """Flow 1, forgot password: registered phone or e-mail → reset link or SMS → the four steps.
 
 The answer is the same whether or not an account exists; no password is ever asked for.
+The contact the link is (re)sent to is kept sealed in ``reset_contact`` (``actions/sealed.py``):
+the stored transcript never holds it in plain text.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend.errors import BackendUnavailable, InvalidRequest, TooManyAttempts
 from actions.flows.base import WalletFormValidation, backend, backend_call
 from actions.flows.text import find_contact, mask_contact
+from actions.sealed import opened, seal, unseal
 
 CHANNEL_NAMES = {"sms": "短信", "email": "邮件"}
 CONTACT_NAMES = {"sms": "手机号", "email": "邮箱"}
@@ -40,15 +43,25 @@ class ValidatePasswordResetForm(WalletFormValidation):
     async def validate_reset_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Accept a mainland mobile number or an e-mail address."""
-        channel, _, contact = str(value).partition(":")
+        """Accept a mainland mobile number or an e-mail address; keep it sealed."""
+        channel, _, contact = opened(value).partition(":")
         if channel not in CHANNEL_NAMES or not contact:
             return self.invalid(dispatcher, tracker, "reset_contact", "utter_invalid_contact")
-        return {"reset_contact": value, "reset_masked": mask_contact(channel, contact), "form_failures": 0.0}
+        return {
+            "reset_contact": seal(f"{channel}:{contact}"),
+            "reset_masked": mask_contact(channel, contact),
+            "form_failures": 0.0,
+        }
+
+
+def reset_contact(tracker: Tracker) -> str | None:
+    """The contact of the reset link (``sms:139…`` / ``email:…``), opened from its sealed slot."""
+    _, _, contact = (unseal(tracker.get_slot("reset_contact")) or "").partition(":")
+    return contact or None
 
 
 async def _send(dispatcher: CollectingDispatcher, tracker: Tracker, response: str) -> list[EventType]:
-    _, _, contact = str(tracker.get_slot("reset_contact") or "").partition(":")
+    contact = reset_contact(tracker)
     if not contact:
         return [SlotSet("next_step", "none")]
     try:
@@ -93,7 +106,7 @@ class ActionResetNotReceived(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Tips first; a resend while under the limit, otherwise a person."""
-        if not tracker.get_slot("reset_contact"):
+        if not reset_contact(tracker):
             dispatcher.utter_message(response="utter_not_received_no_context")
             return [SlotSet("next_step", "none")]
         resends = int(tracker.get_slot("reset_resends") or 0)

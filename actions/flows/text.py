@@ -1,23 +1,19 @@
-"""Reading what the user typed: contacts, codes, secrets; and masking for replies."""
+"""Reading what the user typed: contacts, codes, secrets; and masking for replies.
+
+Phone numbers, e-mail addresses, codes and secrets are read by the grammar of personal data
+(``bot.pii``), the same that masks them in stores and logs.
+"""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 
 from rasa_sdk import Tracker
 
+from bot import pii
 from bot.masking import mask_email, mask_phone
 from bot.nlu.normalize import normalize_email, normalize_phone
-
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[ -]?|0086[ -]?)?1[3-9]\d(?:[ -]?\d){8}(?!\d)")
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_SIX_DIGITS = re.compile(r"(?<!\d)(\d{6})(?!\d)")
-_SECRET = re.compile(
-    r"(?:密码|密碼|口令|password|passwd|pwd|验证码|驗證碼|校验码|动态码)\s*(?:是|为|為|:|：|=)\s*\S{3,}",
-    re.IGNORECASE,
-)
 
 
 def user_text(tracker: Tracker) -> str:
@@ -50,13 +46,11 @@ def contact_in(parse: dict[str, Any]) -> tuple[str, str] | None:
         value = entity.get("value")
         if entity.get("entity") == "email" and isinstance(value, str) and normalize_email(value):
             return "email", str(normalize_email(value))
-    text = unicodedata.normalize("NFKC", str(parse.get("text") or ""))
-    match = _PHONE_IN_TEXT.search(text)
-    if match and normalize_phone(match[0]):
-        return "sms", str(normalize_phone(match[0]))
-    match = _EMAIL_IN_TEXT.search(text)
-    if match and normalize_email(match[0]):
-        return "email", str(normalize_email(match[0]))
+    spans = pii.scan(str(parse.get("text") or ""))
+    for kind, channel in (("phone", "sms"), ("email", "email")):
+        value = next((span.value for span in spans if span.kind == kind), None)
+        if value:
+            return channel, value
     return None
 
 
@@ -72,14 +66,14 @@ def looks_like_contact_attempt(text: str) -> bool:
 
 
 def find_code(text: str) -> str | None:
-    """A six-digit one-time code in the text."""
-    match = _SIX_DIGITS.search(text.replace(" ", ""))
-    return match[1] if match else None
+    """The six-digit one-time code in a reply to "please type the code" (246810, 246 810,
+    验证码是 246810, "收到了，246810"), or None."""
+    return next((span.value for span in pii.scan(text) if span.kind == "code"), None)
 
 
 def contains_secret(text: str) -> bool:
-    """The user typed a password or code after its keyword ("我的密码是 abc123")."""
-    return bool(_SECRET.search(text))
+    """The user typed a password, or a code after its keyword ("我的密码是 abc123", "验证码 246810")."""
+    return any(span.kind == "secret" or (span.kind == "code" and span.keyed) for span in pii.scan(text))
 
 
 def mask_contact(channel: str, value: str) -> str:

@@ -1,4 +1,9 @@
-"""Merging entities from several extractors and giving each its canonical value."""
+"""Merging entities from several extractors and giving each its canonical value.
+
+Phone numbers and e-mail addresses are also found by the grammar of personal data
+(``bot.pii``): where no extractor found a valid one, the grammar's span is added (and wins
+over another entity it overlaps), so the NLU recognizes what the masking masks.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from bot import pii
 from bot.nlu.normalize import normalize_entity
 
 Entity = dict[str, Any]
+GRAMMAR_EXTRACTOR = "PiiGrammar"
+_GRAMMAR_KINDS = ("phone", "email")
 
 
 def _overlaps(a: Entity, b: Entity) -> bool:
@@ -45,7 +53,7 @@ def normalize_entities(
     The entity's surface text is read from ``text`` (not from its value, which a
     synonym mapper may already have replaced).
     """
-    result = []
+    result: list[Entity] = []
     for entity in entities:
         surface = text[entity["start"] : entity["end"]]
         value = entity.get("value")
@@ -58,4 +66,31 @@ def normalize_entities(
         if canonical is None:
             continue
         result.append({**entity, "value": canonical})
-    return result
+    return with_grammar_entities(text, result)
+
+
+def grammar_entities(text: str) -> list[Entity]:
+    """The phone numbers and e-mail addresses of a text, as the grammar of personal data reads them."""
+    return [
+        {
+            "entity": span.kind,
+            "start": span.start,
+            "end": span.end,
+            "value": span.value,
+            "confidence_entity": 1.0,
+            "extractor": GRAMMAR_EXTRACTOR,
+        }
+        for span in pii.scan(text)
+        if span.kind in _GRAMMAR_KINDS
+    ]
+
+
+def with_grammar_entities(text: str, entities: list[Entity]) -> list[Entity]:
+    """Add the grammar's phone and e-mail spans that no valid entity of the same kind overlaps;
+    an entity of another kind that overlaps one (an "amount" 13800138000) gives way."""
+    kept = list(entities)
+    for found in grammar_entities(text):
+        if any(e["entity"] == found["entity"] and _overlaps(e, found) for e in kept):
+            continue
+        kept = [e for e in kept if not _overlaps(e, found)] + [found]
+    return sorted(kept, key=lambda e: (e["start"], e["end"]))

@@ -1,4 +1,8 @@
-"""Canonical entity values: pure functions, one per entity type."""
+"""Canonical entity values: pure functions, one per entity type.
+
+Phone numbers and e-mail addresses are read by the one grammar of personal data
+(``bot.pii``), the same that masks them.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +12,23 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot import pii
 from bot.nlu.numerals import format_amount, parse_amount
 from bot.nlu.timeparse import parse_time
 
 ACCOUNT_FIELDS = ("phone", "email", "nickname", "address")
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
-_PHONE_PREFIX = re.compile(r"^(?:\+?86|0086)")
-_EMAIL = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$")
 _TRANSACTION_ID = re.compile(r"^TX\d{12,18}$")
 
 
 def normalize_phone(text: str) -> str | None:
-    """Mainland mobile number as 11 digits (+86 138-0013-8000 → 13800138000)."""
-    digits = re.sub(r"[\s\-()（）]", "", unicodedata.normalize("NFKC", text))
-    if len(digits) > 11:
-        digits = _PHONE_PREFIX.sub("", digits)
-    return digits if _PHONE.match(digits) else None
+    """Mainland mobile number as 11 digits (+86 138-0013-8000, １３８…, 138.0013.8000 → 13800138000)."""
+    return pii.phone_value(text)
 
 
 def normalize_email(text: str) -> str | None:
-    """Lower-cased e-mail address, or None when it is not one."""
-    value = unicodedata.normalize("NFKC", text).strip().lower()
-    return value if _EMAIL.match(value) else None
+    """Lower-cased e-mail address (full-width ＠ and letters too), or None when it is not one."""
+    return pii.email_value(text)
 
 
 def normalize_transaction_id(text: str) -> str | None:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.tracker_store import MaskingSQLTrackerStore, mask_event, mask_stored_text
+from bot.tracker_store import MaskingSQLTrackerStore, mask_event, mask_stored_text, mask_value
+
+SEALED = (
+    "enc:v1:gAAAAABrDpZJdeWvrVatHZNzgiAtDlGrym9wuZLJyVyJLRR5I7LfQSclO5PPF-JJiXb_FAFq"
+    "-gMltECftiYk4Q0luCgS88WaTA=="
+)
 
 
 def test_known_answers() -> None:
@@ -31,6 +39,46 @@ def test_known_answers() -> None:
     )
     assert "zhangwei" not in str(event) and "signature" not in str(event)
     assert event["parse_data"]["entities"][0]["value"] == "z***@example.com"
+    assert "identity_token" not in event["metadata"]
+
+
+def test_every_string_at_any_depth_is_masked() -> None:
+    data = {
+        "event": "bot",
+        "text": "验证码已发送至 138****8000",
+        "data": {
+            "buttons": [{"title": "改成13900001234", "payload": '/inform{"phone": "13900001234"}'}],
+            "custom": {"echo": ["卡号6222021234567890123", {"deep": "身份证110101199003071234"}]},
+        },
+        "metadata": {"Authorization": "Bearer abc", "note": "lina@example.cn"},
+        "number": 13912345678,
+        "flag": True,
+        "confidence": 0.9,
+    }
+    masked = mask_value(data)
+    assert masked["data"]["buttons"][0] == {
+        "title": "改成139****1234",
+        "payload": '/inform{"phone": "139****1234"}',
+    }
+    assert masked["data"]["custom"]["echo"] == [
+        "卡号6222 **** **** 0123",
+        {"deep": "身份证1101**********1234"},
+    ]
+    assert masked["metadata"] == {"note": "l***@example.cn"}
+    assert masked["number"] == "139****5678" and masked["flag"] is True and masked["confidence"] == 0.9
+
+
+def test_sealed_values_and_the_conversation_id_stay() -> None:
+    slot = {"event": "slot", "name": "reset_contact", "value": SEALED}
+    assert mask_event(slot) == slot
+    verified = {"event": "slot", "name": "verified_for", "value": "telegram:13800138000"}
+    assert mask_event(verified, keep=["telegram:13800138000"]) == verified
+    assert mask_event(verified)["value"] == "telegram:138****8000"
+
+
+def _rows(db: Path) -> list[dict[str, Any]]:
+    with sqlite3.connect(db) as connection:
+        return [json.loads(row[0]) for row in connection.execute("SELECT data FROM events ORDER BY id")]
 
 
 def test_the_store_keeps_masked_events(tmp_path: Path) -> None:
@@ -40,10 +88,66 @@ def test_the_store_keeps_masked_events(tmp_path: Path) -> None:
     tracker.update(UserUttered("我的手机号是13800138000", {"name": "inform", "confidence": 1.0}))
     tracker.update(BotUttered("验证码已发送至 138****8000"))
     tracker.update(UserUttered("246810", {"name": "inform", "confidence": 1.0}))
+    tracker.update(SlotSet("reset_contact", SEALED))
+    tracker.update(SlotSet("security_report", "手机13912345678丢了"))
+    tracker.update(ActionExecuted("action_listen", action_text="lina@example.cn"))
     asyncio.run(store.save(tracker))
     stored = asyncio.run(store.retrieve("someone"))
     assert stored is not None
     texts = [e.text for e in stored.events if isinstance(e, (UserUttered, BotUttered))]
     assert texts == ["我的手机号是138****8000", "验证码已发送至 138****8000", "******"]
-    raw = (tmp_path / "t.db").read_bytes()
-    assert b"13800138000" not in raw and b"246810" not in raw
+    assert stored.get_slot("reset_contact") == SEALED
+    assert stored.get_slot("security_report") == "手机139****5678丢了"
+    dumped = json.dumps(_rows(tmp_path / "t.db"), ensure_ascii=False)
+    for raw in ("13800138000", "246810", "13912345678", "lina@example.cn"):
+        assert raw not in dumped
+
+
+def test_the_event_broker_gets_masked_events(tmp_path: Path) -> None:
+    published: list[dict[str, Any]] = []
+
+    class Broker:
+        def publish(self, event: dict[str, Any]) -> None:
+            published.append(event)
+
+    domain = Domain.load("domain.yml")
+    store = MaskingSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+    store.event_broker = Broker()  # type: ignore[assignment]
+    tracker = DialogueStateTracker("rest:someone", domain.slots)
+    tracker.update(UserUttered("邮箱 zhangwei@example.com", {"name": "inform", "confidence": 1.0}))
+    asyncio.run(store.save(tracker))
+    assert published and published[-1]["sender_id"] == "rest:someone"
+    assert "zhangwei@example.com" not in json.dumps(published, ensure_ascii=False)
+
+
+def test_the_names_of_the_domain_are_never_masked() -> None:
+    """Intent, entity, slot, form, action and response names are stored in every transcript:
+    masking one ("password******" for password_reset_form) would break the conversation."""
+    domain = Domain.load("domain.yml")
+    names = [
+        *domain.intents,
+        *domain.entities,
+        *(slot.name for slot in domain.slots),
+        *domain.form_names,
+        *domain.action_names_or_texts,
+        *domain.responses,
+    ]
+    assert len(names) > 100
+    assert [name for name in names if mask_stored_text(name) != name] == []
+
+
+def test_a_form_in_progress_survives_the_store(tmp_path: Path) -> None:
+    domain = Domain.load("domain.yml")
+    store = MaskingSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+    tracker = DialogueStateTracker("rest:someone", domain.slots)
+    tracker.update(UserUttered("忘记密码了", {"name": "forgot_password", "confidence": 1.0}))
+    tracker.update(ActionExecuted("password_reset_form"))
+    tracker.update(ActiveLoop("password_reset_form"))
+    tracker.update(SlotSet("requested_slot", "reset_contact"))
+    tracker.update(BotUttered("请输入手机号", metadata={"utter_action": "utter_ask_reset_contact"}))
+    asyncio.run(store.save(tracker))
+    stored = asyncio.run(store.retrieve("rest:someone"))
+    assert stored is not None
+    assert stored.active_loop_name == "password_reset_form"
+    assert stored.get_slot("requested_slot") == "reset_contact"
+    assert stored.latest_message.intent["name"] == "forgot_password"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend.sandbox import SandboxBackend
@@ -14,17 +15,25 @@ from actions.flows.password_reset import (
     ActionSendPasswordReset,
     ValidatePasswordResetForm,
 )
+from actions.sealed import seal, unseal
 from tests.actions.conftest import responses, slots
 from tests.actions.trackers import tracker
 
 pytestmark = pytest.mark.anyio
+SENT = {"reset_contact": seal("sms:13800138000")}  # the slot holds the contact sealed
+
+
+def sent(**slots: object) -> Tracker:
+    """The link was sent to 13800138000 (the snapshot's contact, as the flow seals it)."""
+    return tracker("reset_sent", **{**SENT, **slots})
 
 
 async def test_contact_in_the_first_message_is_taken(
     sandbox: SandboxBackend, dispatcher: CollectingDispatcher, domain: dict[str, Any]
 ) -> None:
     events = await ValidatePasswordResetForm().run(dispatcher, tracker("reset_start_with_phone"), domain)
-    assert slots(events)["reset_contact"] == "sms:13800138000"
+    assert unseal(slots(events)["reset_contact"]) == "sms:13800138000"
+    assert "13800138000" not in str(events)  # kept sealed, never in plain text
     assert slots(events)["reset_masked"] == "138****8000"
 
 
@@ -56,7 +65,7 @@ async def test_a_question_instead_of_an_answer_is_not_taken_as_the_contact(
 async def test_link_is_sent_and_reply_is_masked(
     sandbox: SandboxBackend, dispatcher: CollectingDispatcher
 ) -> None:
-    events = await ActionSendPasswordReset().run(dispatcher, tracker("reset_sent"), {})
+    events = await ActionSendPasswordReset().run(dispatcher, sent(), {})
     assert "重置" in sandbox.outbox("13800138000")[0]["body"]
     assert dispatcher.messages[0]["response"] == "utter_reset_sent"
     assert dispatcher.messages[0]["reset_masked"] == "138****8000"
@@ -68,7 +77,7 @@ async def test_same_answer_for_an_unknown_contact(
     sandbox: SandboxBackend, dispatcher: CollectingDispatcher
 ) -> None:
     await ActionSendPasswordReset().run(
-        dispatcher, tracker("reset_sent", reset_contact="sms:13000000000", reset_masked="130****0000"), {}
+        dispatcher, sent(reset_contact=seal("sms:13000000000"), reset_masked="130****0000"), {}
     )
     assert responses(dispatcher) == ["utter_reset_sent"]
     assert sandbox.outbox("13000000000") == []  # nothing really sent
@@ -77,12 +86,12 @@ async def test_same_answer_for_an_unknown_contact(
 async def test_not_received_then_resend_then_a_person(
     sandbox: SandboxBackend, dispatcher: CollectingDispatcher
 ) -> None:
-    events = await ActionResetNotReceived().run(dispatcher, tracker("reset_sent"), {})
+    events = await ActionResetNotReceived().run(dispatcher, sent(), {})
     assert slots(events)["next_step"] == "ask_resend"
-    events = await ActionResendPasswordReset().run(dispatcher, tracker("reset_sent"), {})
+    events = await ActionResendPasswordReset().run(dispatcher, sent(), {})
     assert slots(events)["reset_resends"] == 1.0
     assert len(sandbox.outbox("13800138000")) == 1
-    events = await ActionResetNotReceived().run(dispatcher, tracker("reset_sent", reset_resends=2.0), {})
+    events = await ActionResetNotReceived().run(dispatcher, sent(reset_resends=2.0), {})
     assert slots(events)["next_step"] == "offer_human"
     assert responses(dispatcher)[-1] == "utter_reset_not_received_again"
 
@@ -90,6 +99,18 @@ async def test_not_received_then_resend_then_a_person(
 async def test_send_limit_offers_a_person(sandbox: SandboxBackend, dispatcher: CollectingDispatcher) -> None:
     for _ in range(5):
         sandbox.send_password_reset("13800138000")
-    events = await ActionSendPasswordReset().run(dispatcher, tracker("reset_sent"), {})
+    events = await ActionSendPasswordReset().run(dispatcher, sent(), {})
     assert responses(dispatcher) == ["utter_reset_send_limit"]
     assert slots(events)["next_step"] == "offer_human"
+
+
+async def test_a_contact_that_is_not_sealed_is_not_used(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher
+) -> None:
+    """A plain (or masked) value in the slot is not a contact: nothing is sent to it."""
+    for value in ("sms:13800138000", "sms:138****8000"):
+        events = await ActionResendPasswordReset().run(dispatcher, sent(reset_contact=value), {})
+        assert slots(events)["next_step"] == "none"
+    assert sandbox.outbox("13800138000") == []
+    await ActionResetNotReceived().run(dispatcher, sent(reset_contact="sms:138****8000"), {})
+    assert responses(dispatcher)[-1] == "utter_not_received_no_context"

@@ -18,9 +18,17 @@ from bot.nlu.normalize import (
         ("+86 13800138000", "13800138000"),
         ("008613912345678", "13912345678"),
         ("１３８００１３８０００", "13800138000"),
+        ("1380 013 8000", "13800138000"),
+        ("13800-138-000", "13800138000"),
+        ("138.0013.8000", "13800138000"),
+        ("（+86）13700001111", "13700001111"),
+        ("+86 139-1234-5678", "13912345678"),
+        ("139\u200b1234\u200b5678", "13912345678"),  # zero-width spaces
         ("12800138000", None),  # no mobile prefix 12
         ("1380013800", None),  # ten digits
         ("138001380001", None),
+        ("手机13800138000", None),  # more than the number
+        ("13800138000@163.com", None),  # an e-mail address
     ],
 )
 def test_phone(text: str, expected: str | None) -> None:
@@ -33,6 +41,9 @@ def test_phone(text: str, expected: str | None) -> None:
         ("ZhangWei@Example.com", "zhangwei@example.com"),
         ("lina@example.cn", "lina@example.cn"),
         ("zhang.wei+cs@mail.qq.com", "zhang.wei+cs@mail.qq.com"),
+        ("wang_qiang@corp.mail.example.com", "wang_qiang@corp.mail.example.com"),
+        ("ＺｈａｎｇＷｅｉ＠Ｅｘａｍｐｌｅ．ｃｏｍ", "zhangwei@example.com"),
+        (" lina@example.cn ", "lina@example.cn"),
         ("lina@example", None),
         ("@example.com", None),
         ("not an email", None),
