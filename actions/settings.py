@@ -54,7 +54,7 @@ class ActionSettings:
             api_timeout=_seconds(env, "WALLET_API_TIMEOUT", 3.0),
             call_timeout=_seconds(env, "WALLET_CALL_TIMEOUT", 8.0),
             identity_secret=env.get("IDENTITY_SECRET", ""),
-            code_idle_seconds=_idle_seconds(env, "IDENTITY_CODE_IDLE_SECONDS", 900.0),
+            code_idle_seconds=_seconds(env, "IDENTITY_CODE_IDLE_SECONDS", 900.0, most=86_400),
         )
         _check_sealing_key(env)
         if backend == "http" and not (
@@ -64,7 +64,7 @@ class ActionSettings:
         return settings
 
 
-def _seconds(env: dict[str, str], name: str, default: float) -> float:
+def _seconds(env: dict[str, str], name: str, default: float, most: float = 60) -> float:
     raw = env.get(name)
     if not raw:
         return default
@@ -72,21 +72,8 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError as error:
         raise SettingsError(f"{name} must be a number of seconds") from error
-    if not 0 < value <= 60:
-        raise SettingsError(f"{name} must be between 0 and 60 seconds")
-    return value
-
-
-def _idle_seconds(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as error:
-        raise SettingsError(f"{name} must be a number of seconds") from error
-    if not 1 <= value <= 86_400:
-        raise SettingsError(f"{name} must be between 1 second and a day")
+    if not 0 < value <= most:
+        raise SettingsError(f"{name} must be between 0 and {most:g} seconds")
     return value
 
 

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.flows.hints import flow_name_of_form, flow_of_intent
 from actions.flows.text import latest_intent
+from bot.dialogue.reading import PROBLEM_INTENTS
 
 # Slots of the flows, cleared when a flow starts or the user leaves one ("算了"). A valid
 # verification (account_id, verified_by) is kept: it is reused, not repeated.
@@ -45,15 +46,7 @@ FLOW_SLOTS = (
     "form_failures",
     "flow_aborted",
 )
-TOPIC_INTENTS = (
-    "forgot_password",
-    "transaction_failed",
-    "update_account_info",
-    "contact_support",
-    "account_security",
-    "complaint",
-    "request_human",
-)
+TOPIC_INTENTS = PROBLEM_INTENTS  # the topics a clarifying question can offer
 CLARIFY_MIN_CONFIDENCE = 0.12
 CANCEL_RESPONSES = {"stop": "utter_flow_cancelled", "wrong_topic": "utter_wrong_topic_cancelled"}
 
