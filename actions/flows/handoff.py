@@ -1,14 +1,19 @@
 """Handing the conversation to a person: queue it (and pause the bot), or, outside agent
 hours or with nobody on duty, take a message with a reference number. Also the rating
-the user gives after an agent resolved the conversation."""
+the user gives after an agent resolved the conversation.
+
+The handoff is reached through its narrow client (``bot.handoff.client``). When the handoff
+store is down the user hears ``utter_handoff_unavailable`` (never silence or an error) and the
+request is kept on disk and recorded as a message, with raised priority, when the store is back.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from datetime import datetime, timedelta, timezone
+import unicodedata
 from functools import lru_cache
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
@@ -16,11 +21,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.flows.text import entity_value, user_text
-from bot.handoff.settings import HandoffSettings, within_hours
-from bot.handoff.store import HandoffStore
+from bot.handoff.cancel import load_words
+from bot.handoff.client import HandoffClient
+from bot.handoff.errors import HandoffError, StoreUnavailable
+from bot.handoff.settings import HandoffSettings
 from bot.masking import mask_text
 
-CHINA_TZ = timezone(timedelta(hours=8))
+logger = logging.getLogger(__name__)
 TOPIC_NAMES = {
     "forgot_password": "找回密码",
     "transaction_failed": "交易失败",
@@ -50,12 +57,13 @@ PLUMBING = {
 
 
 @lru_cache(maxsize=1)
-def handoff_store() -> tuple[HandoffSettings, HandoffStore]:
-    """The handoff store shared with the Rasa server (opened on first use)."""
-    settings = HandoffSettings.from_env()
-    store = HandoffStore(settings.db_url)
-    store.create_schema()
-    return settings, store
+def handoff_client() -> HandoffClient:
+    """The handoff client shared by the actions (it connects on first use)."""
+    return HandoffClient(HandoffSettings.from_env())
+
+
+def _printable(text: str) -> str:
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
 
 
 def topic_of(tracker: Tracker) -> str:
@@ -88,7 +96,7 @@ def summary_of(tracker: Tracker) -> str:
         f"用户说：{said}",
         f"已尝试：{', '.join(dict.fromkeys(tried)) or '无'}",
     ]
-    return mask_text("；".join(parts))[:1500]
+    return mask_text(_printable("；".join(parts)))[:1500]
 
 
 class ActionHandoff(Action):
@@ -102,31 +110,35 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """The user hears what happens next; the bot stays silent while a person helps."""
-        settings, store = handoff_store()
+        client = handoff_client()
         priority = tracker.get_slot("handoff_priority") or "normal"
         channel = tracker.get_latest_input_channel() or "rest"
         topic, summary = topic_of(tracker), summary_of(tracker)
-
-        def queue() -> tuple[Any, int, bool]:
-            open_now = within_hours(settings.agent_hours, datetime.now(CHINA_TZ))
-            handoff = store.request_handoff(tracker.sender_id, channel, priority, topic, summary)
-            if handoff.status == "pending" and not (open_now and store.agents_on_duty()):
-                return store.leave_message(handoff.id), 0, False
-            return handoff, store.position(handoff.id), True
-
-        handoff, position, queued = await asyncio.to_thread(queue)
         reset = [SlotSet("handoff_priority", None), SlotSet("next_step", "none")]
-        if not queued:
+        try:
+            outcome = await asyncio.to_thread(
+                client.request_person, tracker.sender_id, channel, priority, topic, summary
+            )
+        except StoreUnavailable:
+            dispatcher.utter_message(response="utter_handoff_unavailable")
+            return reset
+        except HandoffError:  # a request the store refuses: nothing to retry, still a polite answer
+            logger.error("action_handoff: the handoff store refused the request")
+            dispatcher.utter_message(response="utter_handoff_unavailable")
+            return reset
+        if not outcome.queued:
             dispatcher.utter_message(
                 response="utter_handoff_message_left",
-                reference=handoff.reference,
-                agent_hours=settings.agent_hours,
+                reference=outcome.reference,
+                agent_hours=client.settings.agent_hours,
             )
             return reset
+        position = max(outcome.position, 1)
         dispatcher.utter_message(
             response="utter_handoff_queued",
-            position=max(position, 1),
-            wait_minutes=max(position, 1) * settings.expected_minutes_per_position,
+            position=position,
+            wait_minutes=position * client.settings.expected_minutes_per_position,
+            buttons=[dict(load_words().button)],
         )
         return [*reset, ConversationPaused()]
 
@@ -147,7 +159,10 @@ class ActionRecordSatisfaction(Action):
         if not match:
             dispatcher.utter_message(response="utter_rating_unclear")
             return []
-        _, store = handoff_store()
-        recorded = await asyncio.to_thread(store.record_satisfaction, tracker.sender_id, int(match[0]))
+        try:
+            recorded = await asyncio.to_thread(handoff_client().rate, tracker.sender_id, int(match[0]))
+        except HandoffError:
+            logger.warning("action_record_satisfaction: the handoff store is unavailable")
+            recorded = True  # thanked all the same: the user did their part
         dispatcher.utter_message(response="utter_rating_thanks" if recorded else "utter_rating_no_service")
         return []

@@ -2,4 +2,12 @@
 
 The Rasa server and the action server share one database (SQLite by default,
 PostgreSQL when scaled out); every operation is one short transaction.
+
+The store: ``db`` (engine, transactions), ``schema``, ``rows``, ``agents`` (agents, sessions,
+failed logins), ``store`` (handoffs, audit). The Rasa server: ``service`` (started by the
+console; pools, hasher, throttle, expiry), ``workers`` (thread pools), ``hasher`` (argon2 in
+helper processes), ``throttle`` (login limits), ``console`` / ``console_auth`` /
+``console_http`` / ``views`` / ``live`` (the agent console), ``gate`` and ``cancel`` (the
+waiting user's explicit stop), ``lifecycle``, ``transcript``, ``notices``, ``push``,
+``expiry``. The action server: ``client`` and ``retry`` (requests kept while the store is down).
 """

@@ -9,11 +9,12 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +39,15 @@ _AGENT = select(
     agents.c.active,
     agents.c.last_seen,
 )
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a login is checked against."""
+
+    agent_id: int
+    password_hash: str
+    active: bool
 
 
 def _agent(row: Any) -> Agent:
@@ -158,28 +168,36 @@ class AgentStore(Database):
     def authenticate(self, username: str, password: str) -> Agent | None:
         """The agent if the username and password match and the agent is enabled, else None.
 
-        An unknown username costs the same hash work as a known one.
+        An unknown username costs the same hash work as a known one. Blocking (argon2): the
+        console does the same in steps, hashing outside the Rasa server's process.
         """
         if not isinstance(password, str) or len(password) > MAX_PASSWORD:
             password = ""
-        row = None
-        if isinstance(username, str) and USERNAME.fullmatch(username):
-            with self._read() as conn:
-                row = conn.execute(
-                    select(agents.c.id, agents.c.password_hash, agents.c.active).where(
-                        agents.c.username == username
-                    )
-                ).first()
-        if row is None:
+        found = self.credentials(username)
+        if found is None:
             burn_time(password)
             return None
-        if not password or not verify_password(row.password_hash, password) or not row.active:
+        if not password or not verify_password(found.password_hash, password) or not found.active:
             return None
-        if needs_rehash(row.password_hash):
-            hashed = hash_password(password)
-            with self._tx() as conn:
-                conn.execute(update(agents).where(agents.c.id == row.id).values(password_hash=hashed))
-        return self.get_agent(row.id)
+        if needs_rehash(found.password_hash):
+            self.replace_hash(found.agent_id, hash_password(password))
+        return self.get_agent(found.agent_id)
+
+    def credentials(self, username: str) -> Credentials | None:
+        """The stored hash and state of a well-formed, known username; None otherwise."""
+        if not isinstance(username, str) or not USERNAME.fullmatch(username):
+            return None
+        query = select(agents.c.id, agents.c.password_hash, agents.c.active).where(
+            agents.c.username == username
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else Credentials(int(row.id), str(row.password_hash), bool(row.active))
+
+    def replace_hash(self, agent_id: int, hashed: str) -> None:
+        """Store a new hash of the same password (made with today's parameters)."""
+        with self._tx() as conn:
+            conn.execute(update(agents).where(agents.c.id == agent_id).values(password_hash=hashed))
 
     def touch_agent(self, agent_id: int) -> None:
         """Record that the agent is online now (``last_seen``); NotFound if unknown."""
@@ -189,9 +207,17 @@ class AgentStore(Database):
                 raise NotFound("no such agent")
 
     def agents_on_duty(self, within_seconds: float = 120) -> list[Agent]:
-        """Enabled agents seen within the last ``within_seconds``."""
-        since = self._now() - _check_seconds(within_seconds)
-        query = _AGENT.where(agents.c.active.is_(True), agents.c.last_seen >= since).order_by(agents.c.id)
+        """Enabled agents with a live (unexpired) session, seen within the last ``within_seconds``.
+
+        An agent whose sessions all expired or were ended (logout, disabled, new password) is
+        not on duty, however recently they were seen.
+        """
+        now = self._now()
+        since = now - _check_seconds(within_seconds)
+        live = exists().where(sessions.c.agent_id == agents.c.id, sessions.c.expires_at > now)
+        query = _AGENT.where(agents.c.active.is_(True), agents.c.last_seen >= since, live).order_by(
+            agents.c.id
+        )
         with self._read() as conn:
             return [_agent(row) for row in conn.execute(query)]
 
@@ -259,11 +285,34 @@ class AgentStore(Database):
     # --- login throttling ---------------------------------------------------
     def record_failed_login(self, key: str) -> None:
         """Count one failed login for ``key`` (e.g. ``"username|ip"``); day-old ones are dropped."""
-        _check_key(key)
+        self.record_failed_logins([key])
+
+    def record_failed_logins(self, keys: Sequence[str]) -> None:
+        """Count one failed login for each key, in one transaction; day-old ones are dropped."""
+        checked = [_check_key(key) for key in keys]
+        if not checked:
+            return
         now = self._now()
         with self._tx() as conn:
             conn.execute(delete(login_failures).where(login_failures.c.at < now - FAILURE_RETENTION))
-            conn.execute(insert(login_failures).values(key=key, at=now))
+            conn.execute(insert(login_failures), [{"key": key, "at": now} for key in checked])
+
+    def failure_counts(self, windows: Mapping[str, float]) -> dict[str, int]:
+        """How many failed logins each key had within its own window, in one query.
+
+        ``windows`` maps keys to seconds; every key is in the answer (zero included).
+        """
+        if not windows:
+            return {}
+        now = self._now()
+        within = [
+            (login_failures.c.key == _check_key(key)) & (login_failures.c.at > now - _check_seconds(seconds))
+            for key, seconds in windows.items()
+        ]
+        query = select(login_failures.c.key, func.count()).where(or_(*within)).group_by(login_failures.c.key)
+        with self._read() as conn:
+            found = {str(key): int(count) for key, count in conn.execute(query)}
+        return {key: found.get(key, 0) for key in windows}
 
     def failed_logins(self, key: str, within_seconds: float = 900) -> int:
         """How many failed logins ``key`` had in the last ``within_seconds``."""

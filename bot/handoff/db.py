@@ -20,6 +20,7 @@ from sqlalchemy.pool import StaticPool
 
 from bot.handoff.errors import InvalidInput
 from bot.handoff.schema import audit_log, metadata, version
+from bot.masking import mask_text
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 MAX_AUDIT_DETAIL = 2000
@@ -46,8 +47,12 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def build_engine(url: str) -> Engine:
-    """An engine for ``url`` (``sqlite:///...`` or ``postgresql://...``); connects only when used."""
+def build_engine(url: str, connect_timeout: int | None = None) -> Engine:
+    """An engine for ``url`` (``sqlite:///...`` or ``postgresql://...``); connects only when used.
+
+    ``connect_timeout`` (seconds) bounds how long opening a PostgreSQL connection may take, so
+    that a server that does not answer counts as down instead of hanging the caller.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError as error:
@@ -65,21 +70,25 @@ def build_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend == "postgresql":
-        return create_engine(parsed, future=True, pool_pre_ping=True)
+        connect_args = {"connect_timeout": connect_timeout} if connect_timeout else {}
+        return create_engine(parsed, future=True, pool_pre_ping=True, connect_args=connect_args)
     raise InvalidInput("the handoff store supports SQLite and PostgreSQL only")
 
 
 class Database:
     """Engine, schema and transaction helpers shared by the store's parts."""
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, url: str, *, clock: Callable[[], datetime] = utcnow, connect_timeout: int | None = None
+    ) -> None:
         """Prepare the engine for ``url``; nothing is opened until the first operation.
 
         Args:
             url: an SQLAlchemy database URL.
             clock: where "now" comes from, timezone-aware (tests pass a controllable clock).
+            connect_timeout: seconds a PostgreSQL connection may take to open.
         """
-        self._engine = build_engine(url)
+        self._engine = build_engine(url, connect_timeout)
         self._clock = clock
 
     @property
@@ -131,7 +140,7 @@ class Database:
                 agent_id=agent_id,
                 action=action,
                 handoff_id=handoff_id,
-                detail=detail[:MAX_AUDIT_DETAIL],
+                detail=mask_text(detail)[:MAX_AUDIT_DETAIL],
             )
         )
 

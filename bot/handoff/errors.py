@@ -39,3 +39,29 @@ class AuthError(HandoffError):
 
     status = 401
     code = "unauthorized"
+
+
+class StoreUnavailable(HandoffError):
+    """The handoff database cannot be reached or failed; the operation did not happen."""
+
+    status = 503
+    code = "store_unavailable"
+
+
+class Throttled(HandoffError):
+    """Too many attempts (failed logins); try again in ``retry_after`` seconds."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int = 60) -> None:
+        """Create the error with the wait it suggests."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Forbidden(HandoffError):
+    """Logged in, but not allowed to do that (not the assigned agent, not a supervisor)."""
+
+    status = 403
+    code = "forbidden"

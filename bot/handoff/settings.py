@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -14,11 +14,51 @@ from sqlalchemy.exc import ArgumentError
 from bot.handoff.models import CHINA_TZ
 
 DEFAULT_DB_URL = "sqlite:///var/handoff.db"
+DEFAULT_RETRY_DIR = "var/handoff_retry"
 _HOURS = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 class SettingsError(ValueError):
     """An environment variable has a bad value."""
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """How hard the console's login is throttled (answered 429 before any password work).
+
+    Attributes:
+        window_seconds: the window of the per-username and per-address counts.
+        per_username: failed logins of one username (from anywhere) within the window.
+        per_address: failed logins from one client address (any username) within the window.
+        global_window_seconds: the window of the global count.
+        global_failures: failed logins of everybody together within the global window.
+        concurrent: logins checked at once by one server (more are refused at once), and
+            the number of its password-hashing processes.
+        refusal_delay_ms: how long a refused (429) login waits before it is answered, so that
+            a client hammering the login gets few answers a second (the wait costs no work).
+    """
+
+    window_seconds: int = 900
+    per_username: int = 5
+    per_address: int = 20
+    global_window_seconds: int = 60
+    global_failures: int = 30
+    concurrent: int = 2
+    refusal_delay_ms: int = 1000
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> LoginLimits:
+        """Read HANDOFF_LOGIN_* variables; raises SettingsError on a bad value."""
+        return cls(
+            window_seconds=_integer(env, "HANDOFF_LOGIN_WINDOW_SECONDS", 900, 10, 86400),
+            per_username=_integer(env, "HANDOFF_LOGIN_MAX_PER_USERNAME", 5, 1, 1000),
+            per_address=_integer(env, "HANDOFF_LOGIN_MAX_PER_ADDRESS", 20, 1, 100000),
+            global_window_seconds=_integer(env, "HANDOFF_LOGIN_GLOBAL_WINDOW_SECONDS", 60, 1, 86400),
+            global_failures=_integer(env, "HANDOFF_LOGIN_MAX_GLOBAL", 30, 1, 1000000),
+            concurrent=_integer(env, "HANDOFF_LOGIN_MAX_CONCURRENT", 2, 1, 64),
+            refusal_delay_ms=_integer(env, "HANDOFF_LOGIN_REFUSAL_DELAY_MS", 1000, 0, 10000),
+        )
 
 
 @dataclass(frozen=True)
@@ -31,6 +71,15 @@ class HandoffSettings:
         agent_hours: when agents work, China time, ``HH:MM-HH:MM`` (may cross midnight).
         session_ttl: seconds an agent's login lasts.
         expected_minutes_per_position: the wait announced to a user, per place in the queue.
+        cookie_secure: the console's session cookie is ``Secure`` (off only for plain-http
+            development on another host than localhost: ``HANDOFF_COOKIE_SECURE=false``).
+        db_threads: threads of each of the Rasa server's two pools for handoff SQL
+            (the console's, and the users' side: gate, expiry).
+        db_timeout_seconds: how long the user's side waits for the store (and the PostgreSQL
+            connect timeout) before it counts the store as unavailable.
+        retry_dir: where the action server keeps requests made while the store was down.
+        retry_seconds: how often those are retried.
+        login: the login throttle.
     """
 
     db_url: str = DEFAULT_DB_URL
@@ -38,20 +87,35 @@ class HandoffSettings:
     agent_hours: str = "09:00-21:00"
     session_ttl: int = 28800
     expected_minutes_per_position: int = 3
+    cookie_secure: bool = True
+    db_threads: int = 4
+    db_timeout_seconds: int = 5
+    retry_dir: str = DEFAULT_RETRY_DIR
+    retry_seconds: int = 30
+    login: LoginLimits = field(default_factory=LoginLimits)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> HandoffSettings:
         """Read HANDOFF_* variables; raises SettingsError on a bad value.
 
-        For an SQLite file the directory is created if needed.
+        For an SQLite file the directory is created if needed. The retry directory defaults
+        to ``handoff_retry`` beside an SQLite file (``var/handoff_retry`` for PostgreSQL) and
+        is created when it is first used.
         """
         env = dict(os.environ if env is None else env)
+        db_url = _db_url(env.get("HANDOFF_DB_URL", "").strip() or DEFAULT_DB_URL)
         settings = cls(
-            db_url=_db_url(env.get("HANDOFF_DB_URL", "").strip() or DEFAULT_DB_URL),
+            db_url=db_url,
             max_wait_seconds=_integer(env, "HANDOFF_MAX_WAIT_SECONDS", 600, 10, 86400),
             agent_hours=env.get("HANDOFF_AGENT_HOURS", "").strip() or "09:00-21:00",
             session_ttl=_integer(env, "HANDOFF_SESSION_TTL", 28800, 300, 7 * 86400),
             expected_minutes_per_position=_integer(env, "HANDOFF_EXPECTED_MINUTES_PER_POSITION", 3, 1, 120),
+            cookie_secure=_boolean(env, "HANDOFF_COOKIE_SECURE", True),
+            db_threads=_integer(env, "HANDOFF_DB_THREADS", 4, 1, 64),
+            db_timeout_seconds=_integer(env, "HANDOFF_DB_TIMEOUT_SECONDS", 5, 1, 300),
+            retry_dir=_directory(env, "HANDOFF_RETRY_DIR", _retry_dir_beside(db_url)),
+            retry_seconds=_integer(env, "HANDOFF_RETRY_SECONDS", 30, 1, 3600),
+            login=LoginLimits.from_env(env),
         )
         try:
             parse_hours(settings.agent_hours)
@@ -116,3 +180,28 @@ def _integer(env: dict[str, str], name: str, default: int, low: int, high: int) 
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}")
     return value
+
+
+def _retry_dir_beside(db_url: str) -> str:
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return str(Path(url.database).parent / "handoff_retry")
+    return DEFAULT_RETRY_DIR
+
+
+def _directory(env: dict[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    if "\x00" in raw or (Path(raw).exists() and not Path(raw).is_dir()):
+        raise SettingsError(f"{name} must name a directory")
+    return raw
+
+
+def _boolean(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false")

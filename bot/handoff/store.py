@@ -1,5 +1,8 @@
 """The handoff store: the queue of users waiting for a person, who serves whom, and the audit log.
 
+Summaries, resolve notes and audit details are stored with personal data masked
+(``bot.masking``), whoever the caller is.
+
 Every method is one short transaction, so the Rasa server and the action server can share
 the database; nothing that matters is kept in memory. State changes that can race (two
 agents taking the same conversation) are single conditional UPDATEs whose row count says
@@ -11,59 +14,26 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.handoff.agents import AgentStore
 from bot.handoff.errors import Conflict, InvalidInput, NotFound
-from bot.handoff.models import ACTIVE_STATUSES, PRIORITIES, AuditEntry, Handoff, make_reference
+from bot.handoff.models import ACTIVE_STATUSES, AuditEntry, Handoff, make_reference
+from bot.handoff.rows import (
+    HANDOFF_QUERY,
+    MAX_ACTION,
+    MAX_AUDIT_LIMIT,
+    MAX_NOTE,
+    PENDING,
+    QUEUE_ORDER,
+    check_request,
+    check_text,
+    handoff_of,
+)
 from bot.handoff.schema import agents, audit_log, handoffs, version
-
-MAX_SENDER_ID = 255
-MAX_CHANNEL = 32
-MAX_TOPIC = 64
-MAX_SUMMARY = 4000
-MAX_NOTE = 2000
-MAX_ACTION = 64
-MAX_AUDIT_LIMIT = 1000
-
-_assignee = agents.alias("assignee")
-_HANDOFF = select(handoffs, _assignee.c.display_name.label("assigned_agent_name")).select_from(
-    handoffs.outerjoin(_assignee, handoffs.c.assigned_agent_id == _assignee.c.id)
-)
-_QUEUE_ORDER = (
-    case({"urgent": 0, "high": 1}, value=handoffs.c.priority, else_=2),
-    handoffs.c.created_at,
-    handoffs.c.id,
-)
-_PENDING = handoffs.c.status == "pending"
-
-
-def _handoff(row: Any) -> Handoff:
-    return Handoff(
-        id=row.id,
-        reference=row.reference,
-        sender_id=row.sender_id,
-        channel=row.channel,
-        status=row.status,
-        priority=row.priority,
-        topic=row.topic,
-        summary=row.summary,
-        created_at=row.created_at,
-        assigned_agent_id=row.assigned_agent_id,
-        assigned_agent_name=row.assigned_agent_name,
-        assigned_at=row.assigned_at,
-        closed_at=row.closed_at,
-        note=row.note,
-        satisfaction=row.satisfaction,
-    )
-
-
-def _text(value: str, name: str, low: int, high: int) -> str:
-    if not isinstance(value, str) or not low <= len(value) <= high:
-        raise InvalidInput(f"{name} must be text of {low}-{high} characters")
-    return value
+from bot.masking import mask_text
 
 
 class HandoffStore(AgentStore):
@@ -83,27 +53,16 @@ class HandoffStore(AgentStore):
         Raises:
             InvalidInput: an empty or too long sender, channel, topic or summary, or an unknown priority.
         """
-        _text(sender_id, "sender_id", 1, MAX_SENDER_ID)
-        _text(channel, "channel", 1, MAX_CHANNEL)
-        _text(topic, "topic", 0, MAX_TOPIC)
-        _text(summary, "summary", 0, MAX_SUMMARY)
-        if priority not in PRIORITIES:
-            raise InvalidInput("priority must be 'normal', 'high' or 'urgent'")
+        check_request(sender_id, channel, priority, topic, summary)
         now = self._now()
         try:
             with self._tx() as conn:
                 existing = self._active_row(conn, sender_id)
                 if existing is not None:
-                    return _handoff(existing)
-                values = dict(sender_id=sender_id, channel=channel, priority=priority, topic=topic)
-                result = conn.execute(
-                    insert(handoffs).values(
-                        **values, summary=summary, status="pending", created_at=now, updated_at=now
-                    )
+                    return handoff_of(existing)
+                handoff_id = self._insert(
+                    conn, (sender_id, channel, priority, topic, summary), "pending", now
                 )
-                handoff_id = int(result.inserted_primary_key[0])
-                reference = make_reference(handoff_id, now)
-                conn.execute(update(handoffs).where(handoffs.c.id == handoff_id).values(reference=reference))
                 self._bump(conn)
                 return self._fetch(conn, handoff_id)
         except IntegrityError:  # the same sender's request, committed by another process just now
@@ -111,7 +70,26 @@ class HandoffStore(AgentStore):
                 existing = self._active_row(conn, sender_id)
             if existing is None:
                 raise
-            return _handoff(existing)
+            return handoff_of(existing)
+
+    def record_message(
+        self, sender_id: str, channel: str, priority: str, topic: str, summary: str, detail: str = ""
+    ) -> Handoff:
+        """A request that cannot be queued now, stored straight as a message left (the 留言
+        queue: an agent calls the user back), e.g. one kept while the store was down.
+
+        Raises:
+            InvalidInput: as for ``request_handoff``.
+        """
+        check_request(sender_id, channel, priority, topic, summary)
+        now = self._now()
+        with self._tx() as conn:
+            handoff_id = self._insert(
+                conn, (sender_id, channel, priority, topic, summary), "message_left", now
+            )
+            self._audit(conn, None, "leave_message", handoff_id, detail)
+            self._bump(conn)
+            return self._fetch(conn, handoff_id)
 
     def cancel(self, handoff_id: int) -> Handoff:
         """The user stopped waiting: pending → cancelled (Conflict from any other status)."""
@@ -130,12 +108,12 @@ class HandoffStore(AgentStore):
         expired = []
         with self._tx() as conn:
             ids = conn.execute(
-                select(handoffs.c.id).where(_PENDING, handoffs.c.created_at < cutoff).order_by(handoffs.c.id)
+                select(handoffs.c.id).where(PENDING, handoffs.c.created_at < cutoff).order_by(handoffs.c.id)
             ).scalars()
             for handoff_id in list(ids):
                 changed = conn.execute(
                     update(handoffs)
-                    .where(handoffs.c.id == handoff_id, _PENDING)
+                    .where(handoffs.c.id == handoff_id, PENDING)
                     .values(status="message_left", closed_at=now, updated_at=now)
                 )
                 if changed.rowcount == 1:
@@ -178,19 +156,21 @@ class HandoffStore(AgentStore):
         """The sender's pending or assigned handoff, if any."""
         with self._read() as conn:
             row = self._active_row(conn, sender_id)
-        return None if row is None else _handoff(row)
+        return None if row is None else handoff_of(row)
 
     def latest_for(self, sender_id: str) -> Handoff | None:
         """The sender's most recent handoff, whatever its status."""
-        query = _HANDOFF.where(handoffs.c.sender_id == sender_id).order_by(handoffs.c.id.desc()).limit(1)
+        query = HANDOFF_QUERY.where(handoffs.c.sender_id == sender_id).order_by(handoffs.c.id.desc()).limit(1)
         with self._read() as conn:
             row = conn.execute(query).first()
-        return None if row is None else _handoff(row)
+        return None if row is None else handoff_of(row)
 
     def queue(self) -> list[Handoff]:
         """Pending handoffs: urgent, then high, then normal; oldest first within a priority."""
         with self._read() as conn:
-            return [_handoff(row) for row in conn.execute(_HANDOFF.where(_PENDING).order_by(*_QUEUE_ORDER))]
+            return [
+                handoff_of(row) for row in conn.execute(HANDOFF_QUERY.where(PENDING).order_by(*QUEUE_ORDER))
+            ]
 
     def position(self, handoff_id: int) -> int:
         """1-based place of a pending handoff in the queue; 0 if it is not pending (NotFound)."""
@@ -202,23 +182,23 @@ class HandoffStore(AgentStore):
                 raise NotFound("no such handoff")
             if status != "pending":
                 return 0
-            ids = list(conn.execute(select(handoffs.c.id).where(_PENDING).order_by(*_QUEUE_ORDER)).scalars())
+            ids = list(conn.execute(select(handoffs.c.id).where(PENDING).order_by(*QUEUE_ORDER)).scalars())
         # on PostgreSQL another agent may have taken it between the two statements
         return ids.index(handoff_id) + 1 if handoff_id in ids else 0
 
     def active(self) -> list[Handoff]:
         """Pending and assigned handoffs, oldest first."""
-        query = _HANDOFF.where(handoffs.c.status.in_(ACTIVE_STATUSES)).order_by(handoffs.c.id)
+        query = HANDOFF_QUERY.where(handoffs.c.status.in_(ACTIVE_STATUSES)).order_by(handoffs.c.id)
         with self._read() as conn:
-            return [_handoff(row) for row in conn.execute(query)]
+            return [handoff_of(row) for row in conn.execute(query)]
 
     def assigned_to(self, agent_id: int) -> list[Handoff]:
         """The conversations the agent serves now, in the order they were taken."""
-        query = _HANDOFF.where(
+        query = HANDOFF_QUERY.where(
             handoffs.c.status == "assigned", handoffs.c.assigned_agent_id == agent_id
         ).order_by(handoffs.c.assigned_at, handoffs.c.id)
         with self._read() as conn:
-            return [_handoff(row) for row in conn.execute(query)]
+            return [handoff_of(row) for row in conn.execute(query)]
 
     def version(self) -> int:
         """A number that grows with every change to any handoff (cheap to poll)."""
@@ -240,7 +220,7 @@ class HandoffStore(AgentStore):
             self._enabled_agent(conn, agent_id)
             result = conn.execute(
                 update(handoffs)
-                .where(handoffs.c.id == handoff_id, _PENDING)
+                .where(handoffs.c.id == handoff_id, PENDING)
                 .values(status="assigned", assigned_agent_id=agent_id, assigned_at=now, updated_at=now)
             )
             if result.rowcount != 1:
@@ -283,7 +263,8 @@ class HandoffStore(AgentStore):
 
     def resolve(self, handoff_id: int, agent_id: int, note: str, supervisor: bool = False) -> Handoff:
         """Close an assigned conversation as solved, with a note of at most 2000 characters."""
-        _text(note, "note", 0, MAX_NOTE)
+        check_text(note, "note", 0, MAX_NOTE)
+        note = mask_text(note)
         return self._close_assigned(handoff_id, agent_id, supervisor, "resolved", "resolve", note)
 
     # --- audit --------------------------------------------------------------
@@ -294,7 +275,7 @@ class HandoffStore(AgentStore):
             InvalidInput: an empty or too long action, or a detail that is not text.
             NotFound: no such agent or handoff.
         """
-        _text(action, "action", 1, MAX_ACTION)
+        check_text(action, "action", 1, MAX_ACTION)
         if not isinstance(detail, str):
             raise InvalidInput("detail must be text")
         with self._tx() as conn:
@@ -329,14 +310,39 @@ class HandoffStore(AgentStore):
             ]
 
     # --- helpers ------------------------------------------------------------
+    def _insert(
+        self, conn: Connection, request: tuple[str, str, str, str, str], status: str, now: Any
+    ) -> int:
+        """Insert a handoff (sender, channel, priority, topic, summary) and give it its reference."""
+        sender_id, channel, priority, topic, summary = request
+        closed = None if status == "pending" else now
+        summary = mask_text(summary)  # whoever calls: no personal data in the store
+        result = conn.execute(
+            insert(handoffs).values(
+                sender_id=sender_id,
+                channel=channel,
+                priority=priority,
+                topic=topic,
+                summary=summary,
+                status=status,
+                created_at=now,
+                updated_at=now,
+                closed_at=closed,
+            )
+        )
+        handoff_id = int(result.inserted_primary_key[0])
+        reference = make_reference(handoff_id, now)
+        conn.execute(update(handoffs).where(handoffs.c.id == handoff_id).values(reference=reference))
+        return handoff_id
+
     def _fetch(self, conn: Connection, handoff_id: int) -> Handoff:
-        row = conn.execute(_HANDOFF.where(handoffs.c.id == handoff_id)).first()
+        row = conn.execute(HANDOFF_QUERY.where(handoffs.c.id == handoff_id)).first()
         if row is None:
             raise NotFound("no such handoff")
-        return _handoff(row)
+        return handoff_of(row)
 
     def _active_row(self, conn: Connection, sender_id: str) -> Any:
-        query = _HANDOFF.where(handoffs.c.sender_id == sender_id, handoffs.c.status.in_(ACTIVE_STATUSES))
+        query = HANDOFF_QUERY.where(handoffs.c.sender_id == sender_id, handoffs.c.status.in_(ACTIVE_STATUSES))
         return conn.execute(query).first()
 
     def _refuse(self, conn: Connection, handoff_id: int, expected: str, target_id: int | None = None) -> None:
@@ -353,7 +359,7 @@ class HandoffStore(AgentStore):
         with self._tx() as conn:
             result = conn.execute(
                 update(handoffs)
-                .where(handoffs.c.id == handoff_id, _PENDING)
+                .where(handoffs.c.id == handoff_id, PENDING)
                 .values(status=status, closed_at=now, updated_at=now)
             )
             if result.rowcount != 1:

@@ -1,9 +1,18 @@
 """The conversation's Rasa transcript, written by the Rasa server for the handoff: agent
 messages and system notices are appended to the tracker (under the conversation's lock),
-the bot is paused and resumed there, and the console reads the transcript from it."""
+the bot is paused and resumed there, and the console reads the transcript from it.
+
+Reads run in a worker thread (Rasa's tracker stores are synchronous inside their async
+methods, so on the event loop a slow tracker database would stall every conversation).
+Writes stay on the loop, as Rasa's own message handling does: they hold the conversation's
+lock and may publish to Rasa's event broker, both bound to the loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.agent import Agent
@@ -11,7 +20,18 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed, Event
 
 from bot.channels.history import history_from_events
+from bot.handoff.workers import Pool
 from bot.nlg import localize, user_script
+
+
+@dataclass(frozen=True)
+class UserTurn:
+    """The user's latest message as the gate needs it."""
+
+    text: str
+    answer: dict[str, Any] | None
+    paused: bool
+    channel: str | None
 
 
 def agent_message(text: str, agent_name: str) -> BotUttered:
@@ -67,24 +87,45 @@ async def resume(agent: Agent, sender_id: str, notices: list[BotUttered]) -> Non
     await append(agent, sender_id, [ConversationResumed(), *notices, ActionExecuted(ACTION_LISTEN_NAME)])
 
 
-async def read(agent: Agent, sender_id: str) -> list[dict[str, Any]]:
+async def _retrieve_all(agent: Agent, sender_ids: Sequence[str], pool: Pool | None) -> list[Any]:
+    """The trackers of these conversations (None for an unknown one), read in a worker thread."""
+    store = agent.tracker_store
+
+    async def fetch() -> list[Any]:
+        return [await store.retrieve(sender_id) for sender_id in sender_ids]
+
+    def in_thread() -> list[Any]:
+        return asyncio.run(fetch())
+
+    if not sender_ids:
+        return []
+    return await (pool.run(in_thread) if pool is not None else asyncio.to_thread(in_thread))
+
+
+async def read(agent: Agent, sender_id: str, pool: Pool | None = None) -> list[dict[str, Any]]:
     """The transcript: user, bot, agent and system messages in order."""
-    tracker = await agent.tracker_store.retrieve(sender_id)
+    (tracker,) = await _retrieve_all(agent, [sender_id], pool)
     if tracker is None:
         return []
     return history_from_events([e.as_dict() for e in tracker.events], limit=1000)
 
 
-async def event_count(agent: Agent, sender_id: str) -> int:
-    """How many events the conversation has (cheap change detection for the console)."""
-    tracker = await agent.tracker_store.retrieve(sender_id)
-    return len(tracker.events) if tracker else 0
+async def event_counts(agent: Agent, sender_ids: Sequence[str], pool: Pool | None = None) -> dict[str, int]:
+    """How many events each conversation has (cheap change detection for the console)."""
+    trackers = await _retrieve_all(agent, list(sender_ids), pool)
+    return {s: len(t.events) if t else 0 for s, t in zip(sender_ids, trackers, strict=True)}
 
 
-async def latest_intent(agent: Agent, sender_id: str) -> str | None:
-    """The intent of the user's latest message."""
-    tracker = await agent.tracker_store.retrieve(sender_id)
+async def latest_turn(agent: Agent, sender_id: str, pool: Pool | None = None) -> UserTurn | None:
+    """The user's latest message, its reading as an answer, and whether the bot is paused."""
+    (tracker,) = await _retrieve_all(agent, [sender_id], pool)
     if tracker is None or tracker.latest_message is None:
         return None
-    name = (tracker.latest_message.intent or {}).get("name")
-    return str(name) if name else None
+    message = tracker.latest_message
+    answer = (message.parse_data or {}).get("answer")
+    return UserTurn(
+        text=str(message.text or ""),
+        answer=answer if isinstance(answer, dict) else None,
+        paused=tracker.is_paused(),
+        channel=tracker.get_latest_input_channel(),
+    )

@@ -3,43 +3,41 @@
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
+import unicodedata
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.bad_inputs import bad_payloads
+from tests.bad_inputs import bad_messages, bad_payloads
+from tests.server.console_helpers import (
+    HEADERS,
+    PASSWORD,
+    clear_login_failures,
+    ensure_agents,
+    handoff_store,
+    login,
+)
 from tests.servers import REST_HEADERS, Servers
 
 pytestmark = pytest.mark.server
-HEADERS = {"X-Console-Request": "1"}
-PASSWORD = "console-Passw0rd"
 
 
 @pytest.fixture(scope="module")
-def store(servers: Servers) -> Any:
-    from bot.handoff.errors import Conflict
-    from bot.handoff.store import HandoffStore
-
-    handoffs = HandoffStore(servers.handoff_db_url)
-    handoffs.create_schema()
-    for username, name, role in (
-        ("agent_a", "阿甲", "agent"),
-        ("agent_b", "阿乙", "agent"),
-        ("boss", "主管", "supervisor"),
-    ):
-        with contextlib.suppress(Conflict):  # already there from an earlier run of this module
-            handoffs.add_agent(username, name, PASSWORD, role=role)
-    return handoffs
+def store(servers: Servers) -> Iterator[Any]:
+    handoffs = handoff_store(servers)
+    ensure_agents(
+        handoffs, ("agent_a", "阿甲", "agent"), ("agent_b", "阿乙", "agent"), ("boss", "主管", "supervisor")
+    )
+    clear_login_failures(handoffs)
+    yield handoffs
+    clear_login_failures(handoffs)
 
 
 def _login(servers: Servers, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=f"{servers.rasa_url}/console", headers=HEADERS, timeout=30)
-    reply = client.post("/api/login", json={"username": username, "password": PASSWORD})
-    assert reply.status_code == 200, reply.text
-    return client
+    return login(servers, username)
 
 
 def _handoff(store: Any) -> Any:
@@ -97,17 +95,95 @@ def test_login_is_throttled_and_never_echoes(servers: Servers, store: Any) -> No
 @pytest.mark.parametrize("name", sorted(bad_payloads()))
 def test_bad_login_bodies(servers: Servers, store: Any, name: str) -> None:
     case = bad_payloads()[name]
-    url = f"{servers.rasa_url}/console/api/login"
-    if "raw" in case:
-        reply = httpx.post(url, headers=HEADERS, content=str(case["raw"]).encode())
-    else:
-        reply = httpx.post(url, headers=HEADERS, json=case["body"])
+    reply = _post_case(
+        httpx.Client(base_url=f"{servers.rasa_url}/console", headers=HEADERS), "/api/login", case
+    )
     assert reply.status_code in (400, 401, 413, 429)
+    _never_echoes(reply, case)
+
+
+def _post_case(client: httpx.Client, path: str, case: dict[str, Any]) -> httpx.Response:
+    """POST one case of the bad-input corpus (a raw body, text or bytes, or a JSON body)."""
+    if "raw" in case:
+        raw = case["raw"]
+        content = raw if isinstance(raw, bytes) else str(raw).encode()
+        return client.post(path, content=content, headers={"Content-Type": "application/json"})
+    return client.post(path, json=case["body"])
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _never_echoes(reply: httpx.Response, case: dict[str, Any]) -> None:
+    if reply.status_code < 400:
+        return
+    body = reply.json()
+    assert set(body) == {"error", "message"}
+    for text in _strings(case.get("body")) + ([str(case["raw"])] if isinstance(case.get("raw"), str) else []):
+        if len(text.strip()) >= 2:
+            assert text.strip() not in body["message"]
+
+
+@pytest.fixture(scope="module")
+def agent_a(servers: Servers, store: Any) -> Iterator[httpx.Client]:
+    client = _login(servers, "agent_a")
+    yield client
+    client.close()
+
+
+@pytest.mark.parametrize("name", sorted(bad_payloads()))
+@pytest.mark.parametrize("step", ["take", "messages", "handback", "transfer", "resolve"])
+def test_the_bad_input_corpus_on_every_conversation_post(
+    servers: Servers, store: Any, agent_a: httpx.Client, step: str, name: str
+) -> None:
+    case = bad_payloads()[name]
+    handoff = _handoff(store)
+    if step != "take":
+        assert agent_a.post(f"/api/conversations/{handoff.id}/take").status_code == 200
+    reply = _post_case(agent_a, f"/api/conversations/{handoff.id}/{step}", case)
+    assert reply.status_code in (200, 400, 413), (step, name, reply.status_code)
+    _never_echoes(reply, case)
+    if step in ("messages", "transfer"):
+        assert reply.status_code in (400, 413)  # neither a text nor an agent id in any case
+
+
+@pytest.mark.parametrize("name", sorted(bad_payloads()))
+def test_the_bad_input_corpus_on_logout(servers: Servers, store: Any, name: str) -> None:
+    clear_login_failures(store)  # the throttling test locked agent_b out
+    client = _login(servers, "agent_b")
+    reply = _post_case(client, "/api/logout", bad_payloads()[name])
+    assert reply.status_code == 204  # the body does not matter: the session ends
+    assert client.get("/api/me").status_code == 401
+
+
+@pytest.mark.parametrize("name", sorted(bad_messages()))
+def test_bad_message_texts_from_an_agent(
+    servers: Servers, store: Any, agent_a: httpx.Client, name: str
+) -> None:
+    text = bad_messages()[name]
+    handoff = _handoff(store)
+    assert agent_a.post(f"/api/conversations/{handoff.id}/take").status_code == 200
+    reply = agent_a.post(f"/api/conversations/{handoff.id}/messages", json={"text": text})
+    control = any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in text)
+    if not text.strip() or len(text) > 2000 or control:  # refused: empty, too long, NUL or escapes
+        assert reply.status_code == 400 and reply.json()["error"] == "invalid_input"
+        assert not text.strip() or text.strip()[:20] not in reply.json()["message"]
+    else:
+        assert reply.status_code == 201 and reply.json()["message"]["text"] == text.strip()
+    resolved = agent_a.post(f"/api/conversations/{handoff.id}/resolve", json={"note": text})
+    assert resolved.status_code in (200, 400)
 
 
 def test_only_the_assigned_agent_or_a_supervisor_reads_and_writes(servers: Servers, store: Any) -> None:
     a, boss = _login(servers, "agent_a"), _login(servers, "boss")
-    store.clear_failed_logins("agent_b|127.0.0.1")  # the throttling test locked agent_b out
+    clear_login_failures(store)  # the throttling test locked agent_b out
     handoff = _handoff(store)
     assert a.post(f"/api/conversations/{handoff.id}/take").status_code == 200
     other = _login(servers, "agent_b")

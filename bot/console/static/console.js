@@ -15,6 +15,8 @@
  *   POST conversations/{id}/handback | transfer {agent_id} | resolve {note}
  *   GET  agents -> {agents}   GET canned -> {replies}   GET audit -> {entries} (supervisors only)
  *   GET  events  Server-Sent Events, "changed" {version, conversations: [ids]}; plus a 20 s poll.
+ *                "session_ended" (expired, logged out elsewhere, disabled) -> the login form;
+ *                "unavailable" (the store is down) -> live updates off until the next poll.
  * Errors are {error, message} with a 4xx status: shown in the notice area; 401 -> the login form.
  * Everything from the server is rendered as text (createElement/textContent, never innerHTML).
  */
@@ -723,6 +725,14 @@
       scheduleRefresh(true); // catch up on whatever happened while disconnected
     });
     es.addEventListener("error", () => setLive(es.readyState === EventSource.CLOSED ? "off" : "retry"));
+    es.addEventListener("session_ended", () => {
+      es.close();
+      if (state.es === es && state.me) signedOut(true);
+    });
+    es.addEventListener("unavailable", () => {
+      es.close();
+      setLive("off");
+    });
     es.addEventListener("changed", (event) => {
       let data = {};
       try {

@@ -1,5 +1,8 @@
 """Fixtures of the handoff tests: a fresh store on SQLite and on PostgreSQL, a controllable clock.
 
+``OffLoopOnly`` wraps a store so that any call made on an event loop's thread fails the test
+(the Rasa server must run the store in its pools).
+
 PostgreSQL comes from ``HANDOFF_TEST_PG_URL`` (default: the local ``test`` database); each
 test gets its own schema, dropped afterwards. An unreachable server skips those tests,
 except with ``CI=true``, where it fails them.
@@ -7,11 +10,13 @@ except with ``CI=true``, where it fails them.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,6 +27,27 @@ from bot.handoff.store import HandoffStore
 
 PG_URL = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)  # 10:00 in China
+
+
+class OffLoopOnly:
+    """The store, refusing every call made on the event loop's thread (it must run in a pool)."""
+
+    def __init__(self, store: HandoffStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._store, name)
+        if not callable(attribute):
+            return attribute
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # a worker thread: fine
+                return attribute(*args, **kwargs)
+            raise AssertionError(f"HandoffStore.{name} was called on the event loop")
+
+        return checked
 
 
 class FakeClock:

@@ -97,20 +97,54 @@ def test_garbage_tokens_have_no_session(store: HandoffStore, token: Any) -> None
     store.end_session(token)
 
 
-def test_sessions_mark_agents_on_duty(store: HandoffStore, clock: FakeClock) -> None:
+def test_only_agents_with_a_live_session_are_on_duty(store: HandoffStore, clock: FakeClock) -> None:
     wang = store.add_agent("xiaowang", "小王", PASSWORD)
     li = store.add_agent("xiaoli", "小李", PASSWORD)
     assert store.agents_on_duty() == []
-    token = store.create_session(wang.id)
+    token = store.create_session(wang.id, ttl_seconds=600)
     clock.advance(100)
     assert store.session_agent(token).last_seen == clock.now  # type: ignore[union-attr]
-    store.touch_agent(li.id)
+    store.touch_agent(li.id)  # seen, but without a session: not on duty
+    assert [a.id for a in store.agents_on_duty()] == [wang.id]
+    li_token = store.create_session(li.id, ttl_seconds=600)
     assert [a.id for a in store.agents_on_duty()] == [wang.id, li.id]
     clock.advance(121)
-    assert store.agents_on_duty() == []
-    store.touch_agent(li.id)
+    assert store.agents_on_duty() == []  # not seen for two minutes
+    store.session_agent(li_token)
     store.set_agent_active("xiaoli", False)
     assert store.agents_on_duty() == [] and [a.id for a in store.agents_on_duty(1000)] == [wang.id]
+
+
+def test_an_expired_or_ended_session_ends_duty(store: HandoffStore, clock: FakeClock) -> None:
+    wang = store.add_agent("xiaowang", "小王", PASSWORD)
+    token = store.create_session(wang.id, ttl_seconds=60)
+    assert [a.id for a in store.agents_on_duty()] == [wang.id]
+    clock.advance(61)
+    store.touch_agent(wang.id)  # seen just now, but the session expired
+    assert store.agents_on_duty() == []
+    token = store.create_session(wang.id)
+    assert [a.id for a in store.agents_on_duty()] == [wang.id]
+    store.end_session(token)  # logout
+    assert store.agents_on_duty() == []
+    store.create_session(wang.id)
+    store.set_password("xiaowang", "a new password")  # ends every session
+    assert store.agents_on_duty() == []
+
+
+def test_failures_are_counted_per_key_in_their_own_windows(store: HandoffStore, clock: FakeClock) -> None:
+    store.record_failed_logins(["user:a", "addr:b", "login:all"])
+    clock.advance(30)
+    store.record_failed_logins(["user:c", "addr:b", "login:all"])
+    counts = store.failure_counts({"user:a": 900, "addr:b": 900, "login:all": 20, "user:none": 900})
+    assert counts == {"user:a": 1, "addr:b": 2, "login:all": 1, "user:none": 0}
+    assert store.failure_counts({}) == {} and store.record_failed_logins([]) is None
+    store.clear_failed_logins("user:a")
+    assert store.failure_counts({"user:a": 900, "addr:b": 900}) == {"user:a": 0, "addr:b": 2}
+    for bad in ({"": 900}, {"k" * 256: 900}, {"k": 0}):
+        with pytest.raises(InvalidInput):
+            store.failure_counts(bad)
+    with pytest.raises(InvalidInput):
+        store.record_failed_logins(["ok", ""])
 
 
 def test_failed_logins_are_counted_in_a_window_and_survive_a_restart(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.handoff.models import CHINA_TZ
-from bot.handoff.settings import HandoffSettings, SettingsError, parse_hours, within_hours
+from bot.handoff.settings import HandoffSettings, LoginLimits, SettingsError, parse_hours, within_hours
 
 
 def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -16,6 +16,45 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = HandoffSettings.from_env({})
     assert settings == HandoffSettings("sqlite:///var/handoff.db", 600, "09:00-21:00", 28800, 3)
     assert (tmp_path / "var").is_dir()
+    assert settings.cookie_secure is True and settings.login == LoginLimits(900, 5, 20, 60, 30, 2, 1000)
+    assert (settings.db_threads, settings.db_timeout_seconds, settings.retry_seconds) == (4, 5, 30)
+    assert settings.retry_dir == "var/handoff_retry"  # beside the SQLite file
+    assert not (tmp_path / "var" / "handoff_retry").exists()  # created when first used
+
+
+def test_throttle_cookie_pool_and_retry_settings(tmp_path: Path) -> None:
+    env = {
+        "HANDOFF_DB_URL": f"sqlite:///{tmp_path}/db/h.db",
+        "HANDOFF_COOKIE_SECURE": "false",
+        "HANDOFF_LOGIN_WINDOW_SECONDS": "600",
+        "HANDOFF_LOGIN_MAX_PER_USERNAME": "3",
+        "HANDOFF_LOGIN_MAX_PER_ADDRESS": "10",
+        "HANDOFF_LOGIN_GLOBAL_WINDOW_SECONDS": "30",
+        "HANDOFF_LOGIN_MAX_GLOBAL": "50",
+        "HANDOFF_LOGIN_MAX_CONCURRENT": "1",
+        "HANDOFF_LOGIN_REFUSAL_DELAY_MS": "0",
+        "HANDOFF_DB_THREADS": "2",
+        "HANDOFF_DB_TIMEOUT_SECONDS": "3",
+        "HANDOFF_RETRY_SECONDS": "10",
+    }
+    settings = HandoffSettings.from_env(env)
+    assert settings.cookie_secure is False and settings.login == LoginLimits(600, 3, 10, 30, 50, 1, 0)
+    assert (settings.db_threads, settings.db_timeout_seconds, settings.retry_seconds) == (2, 3, 10)
+    assert settings.retry_dir == f"{tmp_path}/db/handoff_retry"
+    pg = HandoffSettings.from_env(
+        {"HANDOFF_DB_URL": "postgresql://u@h/db", "HANDOFF_RETRY_DIR": str(tmp_path)}
+    )
+    assert (
+        pg.retry_dir == str(tmp_path)
+        and HandoffSettings.from_env({"HANDOFF_COOKIE_SECURE": "1"}).cookie_secure
+    )
+
+
+def test_a_retry_directory_that_is_a_file_fails_fast(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SettingsError) as raised:
+        HandoffSettings.from_env({"HANDOFF_DB_URL": "sqlite://", "HANDOFF_RETRY_DIR": str(tmp_path / "file")})
+    assert "HANDOFF_RETRY_DIR" in str(raised.value) and str(tmp_path) not in str(raised.value)
 
 
 def test_values_from_the_environment(tmp_path: Path) -> None:
@@ -63,6 +102,22 @@ def test_values_from_the_environment(tmp_path: Path) -> None:
         ("HANDOFF_SESSION_TTL", "forever"),
         ("HANDOFF_EXPECTED_MINUTES_PER_POSITION", "0"),
         ("HANDOFF_EXPECTED_MINUTES_PER_POSITION", "three"),
+        ("HANDOFF_COOKIE_SECURE", "maybe"),
+        ("HANDOFF_COOKIE_SECURE", "ture"),
+        ("HANDOFF_LOGIN_WINDOW_SECONDS", "0"),
+        ("HANDOFF_LOGIN_MAX_PER_USERNAME", "0"),
+        ("HANDOFF_LOGIN_MAX_PER_USERNAME", "five"),
+        ("HANDOFF_LOGIN_MAX_PER_ADDRESS", "-1"),
+        ("HANDOFF_LOGIN_MAX_GLOBAL", "0"),
+        ("HANDOFF_LOGIN_GLOBAL_WINDOW_SECONDS", "1.5"),
+        ("HANDOFF_LOGIN_MAX_CONCURRENT", "0"),
+        ("HANDOFF_LOGIN_MAX_CONCURRENT", "65"),
+        ("HANDOFF_LOGIN_REFUSAL_DELAY_MS", "10001"),
+        ("HANDOFF_LOGIN_REFUSAL_DELAY_MS", "1s"),
+        ("HANDOFF_DB_THREADS", "0"),
+        ("HANDOFF_DB_TIMEOUT_SECONDS", "0"),
+        ("HANDOFF_RETRY_SECONDS", "0"),
+        ("HANDOFF_RETRY_DIR", "var/\x00retry"),
     ],
 )
 def test_bad_values_fail_fast(name: str, value: str, tmp_path: Path) -> None:

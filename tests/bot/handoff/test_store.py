@@ -13,6 +13,7 @@ import pytest
 from bot.handoff.errors import Conflict, InvalidInput, NotFound
 from bot.handoff.models import Agent
 from bot.handoff.store import HandoffStore
+from bot.masking import mask_text
 from tests.bad_inputs import bad_messages
 from tests.bot.handoff.conftest import FakeClock
 
@@ -250,14 +251,14 @@ def test_bad_requests_are_refused(store: HandoffStore, kwargs: dict[str, Any]) -
 
 
 @pytest.mark.parametrize("name", sorted(bad_messages()))
-def test_bad_message_corpus_is_stored_verbatim_or_refused(store: HandoffStore, name: str) -> None:
+def test_bad_message_corpus_is_stored_masked_or_refused(store: HandoffStore, name: str) -> None:
     text = bad_messages()[name]
     try:
         handoff = store.request_handoff("u1", "rest", "normal", "其他", text)
     except InvalidInput:
-        assert len(text) > 4000
+        assert len(text) > 4000 or "\x00" in text  # NUL: PostgreSQL cannot store it, refused on both
         return
-    assert store.get(handoff.id).summary == text
+    assert store.get(handoff.id).summary == mask_text(text)  # verbatim, but personal data masked
 
 
 @pytest.mark.parametrize("score", [0, 6, -1, True, "5", 2.5, None])
@@ -294,3 +295,16 @@ def test_unknown_ids_are_not_found(store: HandoffStore, staff: dict[str, Agent])
         store.transfer(handoff.id, wang.id, 999)
     assert store.active_for("nobody") is None and store.latest_for("nobody") is None
     assert store.record_satisfaction("nobody", 5) is False
+
+
+def test_a_request_kept_while_the_store_was_down_is_recorded_as_a_message(
+    store: HandoffStore, staff: dict[str, Agent]
+) -> None:
+    left = store.record_message("u1", "rest", "high", "账户安全", "话题：账户安全", "kept")
+    assert (left.status, left.priority, left.reference.startswith("H")) == ("message_left", "high", True)
+    assert left.closed_at is not None and store.queue() == [] and store.active_for("u1") is None
+    assert store.request_handoff("u1", "rest", "normal", "其他", "").status == "pending"  # not in the way
+    newest = store.audit_log()[0]
+    assert (newest.action, newest.handoff_id, newest.detail) == ("leave_message", left.id, "kept")
+    with pytest.raises(InvalidInput):
+        store.record_message("u1", "rest", "soon", "其他", "")

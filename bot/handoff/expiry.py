@@ -1,0 +1,42 @@
+"""The handoff's background task in the Rasa server: every round, pending handoffs past the
+limit become messages (their users are told) and expired agent sessions are deleted.
+
+A round that finds the store down logs one line and the next round tries again; the schema
+is created in the first round that can reach the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from sanic import Sanic
+
+from bot.handoff.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from bot.handoff.service import HandoffService
+
+logger = logging.getLogger(__name__)
+ROUND_SECONDS = 10.0
+
+
+async def expiry_round(service: HandoffService, app: Sanic) -> None:
+    """One round: schema, expiry, session purge (StoreUnavailable when the store is down)."""
+    await service.ensure_schema()
+    pool = service.workers.users
+    await service.lifecycle(app, pool).expire(service.settings.max_wait_seconds)
+    await pool.run(service.store.purge_sessions)
+
+
+async def expiry_loop(service: HandoffService, app: Sanic, seconds: float = ROUND_SECONDS) -> None:
+    """Run a round every ``seconds`` until cancelled; no failure ends the loop."""
+    while True:
+        try:
+            await expiry_round(service, app)
+        except StoreUnavailable:
+            logger.warning("handoff expiry: the store is unavailable, trying again in %.0f s", seconds)
+        except Exception:
+            logger.exception("handoff expiry round failed")
+        await asyncio.sleep(seconds)

@@ -1,0 +1,87 @@
+"""What the console's API returns for handoffs, agents and audit entries (plain JSON values).
+
+These functions read the store (a handoff's queue position, an audit entry's reference), so
+the console calls them in its worker pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.handoff.errors import NotFound
+from bot.handoff.models import Agent, Handoff
+from bot.handoff.store import HandoffStore
+
+
+def agent_json(agent: Agent) -> dict[str, Any]:
+    """An agent as the console shows it."""
+    return {
+        "id": agent.id,
+        "username": agent.username,
+        "display_name": agent.display_name,
+        "role": agent.role,
+    }
+
+
+def handoff_json(h: Handoff, store: HandoffStore, max_wait: int) -> dict[str, Any]:
+    """A handoff as the console shows it."""
+    waiting = max(0, int((datetime.now(timezone.utc) - h.created_at).total_seconds()))
+    return {
+        "id": h.id,
+        "reference": h.reference,
+        "channel": h.channel,
+        "status": h.status,
+        "priority": h.priority,
+        "topic": h.topic,
+        "summary": h.summary,
+        "created_at": h.created_at.isoformat(),
+        "waiting_seconds": waiting,
+        "overdue": h.status == "pending" and waiting > max_wait * 0.7,
+        "position": store.position(h.id),
+        "assigned_agent": (
+            {"id": h.assigned_agent_id, "display_name": h.assigned_agent_name}
+            if h.assigned_agent_id
+            else None
+        ),
+    }
+
+
+def handoffs_json(handoffs: Iterable[Handoff], store: HandoffStore, max_wait: int) -> list[dict[str, Any]]:
+    """Several handoffs as the console shows them."""
+    return [handoff_json(h, store, max_wait) for h in handoffs]
+
+
+def agents_json(store: HandoffStore, supervisor: bool) -> list[dict[str, Any]]:
+    """The agents with their duty and load (supervisors also see disabled agents)."""
+    load = store.agent_load()
+    on_duty = {a.id for a in store.agents_on_duty()}
+    listed = [a for a in store.list_agents() if supervisor or a.active]
+    return [
+        {**agent_json(a), "active": a.active, "on_duty": a.id in on_duty, "load": load.get(a.id, 0)}
+        for a in listed
+    ]
+
+
+def audit_json(store: HandoffStore) -> list[dict[str, Any]]:
+    """The latest audit entries, newest first, with the handoffs' reference numbers."""
+    references = {h.id: h.reference for h in store.active()}
+    entries = []
+    for e in store.audit_log():
+        reference = references.get(e.handoff_id) if e.handoff_id else None
+        if e.handoff_id and reference is None:
+            try:
+                reference = store.get(e.handoff_id).reference
+            except NotFound:
+                reference = None
+        entries.append(
+            {
+                "at": e.at.isoformat(),
+                "agent_name": e.agent_name,
+                "action": e.action,
+                "reference": reference,
+                "detail": e.detail,
+            }
+        )
+    return entries
