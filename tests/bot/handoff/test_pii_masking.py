@@ -15,7 +15,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import pytest
 from rasa.core.agent import Agent as RasaAgent
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.shared.core.domain import Domain
@@ -27,18 +26,12 @@ from bot.tracker_store import MaskingSQLTrackerStore
 from tests.pii_corpus import leaks, samples
 
 SENDER = "rest:pii-corpus-user"
-STORE_DOES_NOT_MASK = (
-    "bot/handoff/store.py stores summaries as given: HandoffStore.request_handoff and "
-    "record_message must store bot.masking.mask_text(summary) (and resolve() its note, "
-    "audit() its detail) before the insert"
-)
 
 
 def _summary() -> str:
     return "；".join(f"用户说：{sample.text}" for sample in samples())[:3900]
 
 
-@pytest.mark.xfail(reason=STORE_DOES_NOT_MASK, strict=False)
 def test_a_handoff_summary_is_stored_masked(tmp_path: Path) -> None:
     db = tmp_path / "handoff.db"
     store = HandoffStore(f"sqlite:///{db}")
@@ -54,7 +47,6 @@ def test_a_handoff_summary_is_stored_masked(tmp_path: Path) -> None:
         store.close()
 
 
-@pytest.mark.xfail(reason=STORE_DOES_NOT_MASK, strict=False)
 def test_the_console_shows_a_masked_summary(tmp_path: Path) -> None:
     from bot.handoff.views import handoff_json
 
