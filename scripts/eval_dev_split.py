@@ -12,18 +12,19 @@ import random
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 SEED = 20261201
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def split(dev_share: float = 0.2) -> tuple[object, list[object]]:
+def split(dev_share: float = 0.2) -> tuple[Any, list[Any]]:
     """The training part (as TrainingData) and the dev messages."""
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
     data = load_data(str(ROOT / "data" / "nlu"))
-    by_intent: dict[str, list[object]] = defaultdict(list)
+    by_intent: dict[str, list[Any]] = defaultdict(list)
     for message in data.intent_examples:
         by_intent[message.get("intent")].append(message)
     rng = random.Random(SEED)
@@ -57,7 +58,7 @@ def main() -> None:
     train, dev = split()
     with tempfile.TemporaryDirectory(prefix="devsplit-") as tmp:
         data_file = Path(tmp) / "train.yml"
-        data_file.write_text(train.nlu_as_yaml(), encoding="utf-8")  # type: ignore[attr-defined]
+        data_file.write_text(train.nlu_as_yaml(), encoding="utf-8")
         model = train_nlu(args.config, str(data_file), tmp, fixed_model_name="dev", domain="domain.yml")
         agent = Agent.load(str(model))
         runner, target = agent.processor.graph_runner, agent.processor.model_metadata.nlu_target

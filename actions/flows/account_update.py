@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendError, InvalidRequest
 from actions.flows.base import CONTROL_INTENTS, WalletFormValidation, backend, backend_call
-from actions.flows.hints import after_marker, entity_values
+from actions.flows.hints import after_marker, entity_values, flow_step_key
 from actions.flows.text import entity_value, latest_intent, user_text, yes_or_no
 from actions.sealed import opened, seal, unseal
 from bot.masking import mask_email, mask_phone
@@ -212,7 +212,9 @@ class ActionUpdateAccount(Action):
             dispatcher.utter_message(response="utter_update_not_confirmed")
             return [*reset, SlotSet("next_step", "none")]
         try:
-            await backend_call(backend().update_contact, tracker.get_slot("account_id"), field, value)
+            account_id = tracker.get_slot("account_id")
+            key = flow_step_key(tracker, "update_contact", account_id, field, value)
+            await backend_call(backend().update_contact, account_id, field, value, idempotency_key=key)
         except InvalidRequest:
             dispatcher.utter_message(response="utter_update_refused", field_name=FIELD_NAMES[field])
             return [*reset, SlotSet("next_step", "offer_human")]

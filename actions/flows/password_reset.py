@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend.errors import BackendUnavailable, InvalidRequest, TooManyAttempts
 from actions.flows.base import WalletFormValidation, backend, backend_call
+from actions.flows.hints import turn_step_key
 from actions.flows.text import find_contact, mask_contact
 from actions.sealed import opened, seal, unseal
 
@@ -65,7 +66,8 @@ async def _send(dispatcher: CollectingDispatcher, tracker: Tracker, response: st
     if not contact:
         return [SlotSet("next_step", "none")]
     try:
-        delivery = await backend_call(backend().send_password_reset, contact)
+        key = turn_step_key(tracker, "send_password_reset", contact)
+        delivery = await backend_call(backend().send_password_reset, contact, idempotency_key=key)
     except TooManyAttempts:
         dispatcher.utter_message(response="utter_reset_send_limit")
         return [SlotSet("next_step", "offer_human")]

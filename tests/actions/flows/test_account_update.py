@@ -66,6 +66,18 @@ async def test_confirmed_change_is_made(sandbox: SandboxBackend, dispatcher: Col
     assert slots(events)["identity_code"] is None  # the next change needs a new code
 
 
+async def test_a_retried_change_is_replayed_not_refused(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher
+) -> None:
+    """The same confirmed step run twice (a retry after a time-out): the second run gets the
+    first one's result, not "this is already your phone number"."""
+    confirmed = tracker("update_confirmed", **CONFIRMED)
+    await ActionUpdateAccount().run(dispatcher, confirmed, {})
+    await ActionUpdateAccount().run(dispatcher, confirmed, {})
+    assert responses(dispatcher) == ["utter_update_done", "utter_update_done"]
+    assert sandbox.get_account("U1001").phone == "13900001234"
+
+
 async def test_declined_change_is_not_made(sandbox: SandboxBackend, dispatcher: CollectingDispatcher) -> None:
     await ActionUpdateAccount().run(
         dispatcher, tracker("update_confirmed", **CONFIRMED, confirm_update=False), {}

@@ -73,6 +73,17 @@ async def test_link_is_sent_and_reply_is_masked(
     assert slots(events)["next_step"] == "ask_received"
 
 
+async def test_a_retried_step_sends_the_link_once(
+    sandbox: SandboxBackend, dispatcher: CollectingDispatcher
+) -> None:
+    """The action run again for the same user message (a retry after a time-out) replays the
+    first send instead of sending a second link."""
+    await ActionSendPasswordReset().run(dispatcher, sent(), {})
+    await ActionSendPasswordReset().run(dispatcher, sent(), {})
+    assert len(sandbox.outbox("13800138000")) == 1
+    assert responses(dispatcher) == ["utter_reset_sent", "utter_reset_sent"]
+
+
 async def test_same_answer_for_an_unknown_contact(
     sandbox: SandboxBackend, dispatcher: CollectingDispatcher
 ) -> None:
