@@ -82,8 +82,9 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float 
     raise RuntimeError(f"server did not start in {timeout}s: {log.read_text(errors='replace')[-3000:]}")
 
 
-def start_servers(workdir: Path, model: Path) -> Servers:
-    """Start both servers on free ports with a private SQLite tracker store."""
+def start_servers(workdir: Path, model: Path, extra_env: dict[str, str] | None = None) -> Servers:
+    """Start both servers on free ports with a private SQLite tracker store; ``extra_env``
+    adds to (or overrides) their environment (a channel's settings, say)."""
     rasa_port, actions_port = free_port(), free_port()
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
@@ -101,6 +102,8 @@ def start_servers(workdir: Path, model: Path) -> Servers:
         "HANDOFF_DB_URL": f"sqlite:///{workdir / 'handoff.db'}",
         "HANDOFF_AGENT_HOURS": "00:00-23:59",
         "HANDOFF_MAX_WAIT_SECONDS": "600",
+        "CHANNEL_STATE_URL": f"sqlite:///{workdir / 'channel_state.db'}",
+        **(extra_env or {}),
     }
     env.pop("WALLET_SANDBOX_FIXED_CODE", None)
     bin_dir = Path(sys.executable).parent
