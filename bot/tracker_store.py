@@ -21,6 +21,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot import pii
 from bot.masking import mask_text
 
 # Keys whose values are credentials, dropped wherever they appear in an event.
@@ -48,12 +49,35 @@ def mask_value(value: Any, keep: frozenset[str] = frozenset()) -> Any:
         masked = mask_text(str(value))
         return value if masked == str(value) else masked
     if isinstance(value, dict):
+        value = _entity_values_masked(value)
         return {
             key: mask_value(item, keep)
             for key, item in value.items()
             if not (isinstance(key, str) and key.lower() in SECRET_KEYS)
         }
     return [mask_value(item, keep) for item in value]
+
+
+def _entity_values_masked(parse: dict[str, Any]) -> dict[str, Any]:
+    """Parse data whose entities stand on personal data get their values masked too: a value
+    is normalized ("246810.00" from "验证码 246810"), so masking its text alone would miss it."""
+    text, entities = parse.get("text"), parse.get("entities")
+    if not isinstance(text, str) or not isinstance(entities, list) or not entities:
+        return parse
+    spans = pii.scan(text)
+    if not spans:
+        return parse
+
+    def masked(entity: Any) -> Any:
+        if not isinstance(entity, dict):
+            return entity
+        start, end = entity.get("start"), entity.get("end")
+        on_data = isinstance(start, int) and isinstance(end, int)
+        if on_data and any(s.start < end and start < s.end for s in spans):
+            return {**entity, "value": mask_text(text[start:end])}
+        return entity
+
+    return {**parse, "entities": [masked(e) for e in entities]}
 
 
 def mask_event(data: dict[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:

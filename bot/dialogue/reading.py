@@ -36,6 +36,9 @@ PROBLEM_INTENTS = frozenset(
 )
 _QUESTION_INTENTS = frozenset({"contact_support", "out_of_scope", "bot_challenge", "forgot_password"})
 _LEAVING_INTENTS = frozenset({"stop", "goodbye"})
+# A yes or a no is only taken from the reply's own words: the classifier says "affirm" with
+# confidence for chatter that merely contains "ok" or "好", which must not answer a question.
+_YES_NO_INTENTS = frozenset({"affirm", "deny"})
 _CLAUSE = re.compile(r"[，,。.！!？?；;、~～\s]+")
 _QUESTION = re.compile(r"[?？吗么嘛]\W*$|怎么|什么|多少|哪|几点|如何|能不能|可不可以|是不是|有没有")
 _NUMERAL = r"(\d{1,2}|[一二两三四五六七八九十壹贰叁肆伍])"
@@ -127,6 +130,8 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
         return Reading("answer", ANSWER_INTENT, how=kind)
     if nlu.intent in _LEAVING_INTENTS:  # the classifier's guess alone never ends a flow
         return Reading("other", FALLBACK_INTENT, how="unsupported_leave")
+    if question.options and nlu.intent in _YES_NO_INTENTS:  # nor picks an option
+        return Reading("other", FALLBACK_INTENT, how="unsupported_yes_no")
     return NOTHING
 
 

@@ -27,6 +27,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import pii
 from bot.dialogue.script import fold
 from bot.nlu.entity_merge import Entity, merge_entities, normalize_entities
 
@@ -175,5 +176,23 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
             intent = (message.get(INTENT) or {}).get("name")
             scopes = self._config["intent_scoped_entities"]
             entities = [e for e in entities if e["entity"] not in scopes or intent in scopes[e["entity"]]]
-            message.set(ENTITIES, entities, add_to_output=True)
+            message.set(ENTITIES, _without_secrets(text, entities), add_to_output=True)
         return messages
+
+
+# Entities that may stand where personal data of their own kind is; any other entity on a
+# code, card, ID, password or token ("验证码 246810" read as an amount) is dropped, so that
+# the secret never becomes a slot value.
+_OWN_KIND = {"phone": "phone", "email": "email"}
+
+
+def _without_secrets(text: str, entities: list[Entity]) -> list[Entity]:
+    spans = pii.scan(text)
+    return [
+        e
+        for e in entities
+        if not any(
+            s.kind != _OWN_KIND.get(str(e["entity"])) and int(e["start"]) < s.end and s.start < int(e["end"])
+            for s in spans
+        )
+    ]

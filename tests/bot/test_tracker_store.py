@@ -151,3 +151,13 @@ def test_a_form_in_progress_survives_the_store(tmp_path: Path) -> None:
     assert stored.active_loop_name == "password_reset_form"
     assert stored.get_slot("requested_slot") == "reset_contact"
     assert stored.latest_message.intent["name"] == "forgot_password"
+
+
+def test_an_entity_on_personal_data_has_its_value_masked() -> None:
+    """A normalized value ("246810.00") does not look like the code it was read from."""
+    text = "验证码 246810"
+    parse = {"text": text, "entities": [{"entity": "amount", "start": 4, "end": 10, "value": "246810.00"}]}
+    stored = json.dumps(mask_value({"event": "user", "text": text, "parse_data": parse}))
+    assert "246810" not in stored
+    fine = {"text": "转了500元", "entities": [{"entity": "amount", "start": 2, "end": 6, "value": "500.00"}]}
+    assert mask_value(fine) == fine

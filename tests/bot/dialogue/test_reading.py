@@ -221,3 +221,11 @@ def test_the_classifier_alone_never_ends_a_flow() -> None:
     question = Question("utter_ask_identity_code", (), "transaction_form", "identity_code", {})
     assert read("嗯……這個 ok 😅", question, "stop").intent == "nlu_fallback"
     assert read("不想弄了", question, "stop").intent == "stop"  # the words of leaving do
+
+
+@pytest.mark.parametrize("intent", ["affirm", "deny"])
+def test_the_classifier_alone_never_picks_a_yes_or_a_no(intent: str) -> None:
+    """Chatter that merely contains "ok" is not "解决了", whatever the classifier says."""
+    reading = read("嗯……這個 ok 😅 ¿qué? مرحبا 那个", SOLVED, intent)
+    assert reading.kind == "other" and reading.intent == "nlu_fallback"
+    assert read("可以了，谢谢", SOLVED, intent).payload == "/affirm"  # its own words do

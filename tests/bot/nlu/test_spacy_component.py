@@ -83,3 +83,16 @@ def test_account_field_only_in_change_requests(storage: LocalModelStorage) -> No
         "phone"
     ]
     assert [e["value"] for e in _process(component, "邮箱", [], intent="inform")] == ["email"]
+
+
+def test_no_entity_stands_on_a_code_or_a_card(storage: LocalModelStorage) -> None:
+    """DIET reads "验证码 246810" as an amount: dropped, so the code never becomes a slot."""
+    component = SpacyRuleEntityExtractor.create(CONFIG, storage, Resource("spacy"), _context())
+    text = "转账失败了，卡号6222021234567890123，验证码 246810，转了500元"
+    code, card = text.index("246810"), text.index("622202")
+    diet = [
+        {"entity": "amount", "start": code, "end": code + 6, "value": "246810", "extractor": "DIETClassifier"},
+        {"entity": "amount", "start": card, "end": card + 6, "value": "622202", "extractor": "DIETClassifier"},
+    ]
+    result = _process(component, text, diet, intent="transaction_failed")
+    assert [e["value"] for e in result if e["entity"] == "amount"] == ["500.00"]
