@@ -72,8 +72,9 @@ def _entity_values_masked(parse: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(entity, dict):
             return entity
         start, end = entity.get("start"), entity.get("end")
-        on_data = isinstance(start, int) and isinstance(end, int)
-        if on_data and any(s.start < end and start < s.end for s in spans):
+        if not (isinstance(start, int) and isinstance(end, int)):
+            return entity
+        if any(s.start < end and start < s.end for s in spans):
             return {**entity, "value": mask_text(text[start:end])}
         return entity
 

@@ -16,6 +16,7 @@ from actions.flows.text import answer_kind, entity_value, latest_intent, user_te
 from bot.dialogue.lexicon import load_lexicon, normalize
 from bot.dialogue.questions import Question, options_of
 from bot.dialogue.reading import mentioned_option
+from bot.handoff.attachment_refs import with_references
 from bot.masking import mask_text
 
 SLOTS = ("complaint_category", "complaint_description", "complaint_time", "complaint_evidence")
@@ -146,6 +147,7 @@ class ActionSubmitComplaint(Action):
                 for label, slot in zip(("类别", "描述", "时间", "证据"), SLOTS, strict=True)
             )
         )
+        summary = with_references(summary, tracker.events)  # the screenshots the user sent, if any
         try:
             ticket = await backend_call(
                 backend().create_ticket,

@@ -17,6 +17,7 @@ from actions.backend.errors import BackendError
 from actions.flows.base import CONTROL_INTENTS, WalletFormValidation, backend, backend_call
 from actions.flows.hints import flow_messages, flow_step_key
 from actions.flows.text import contains_secret, latest_intent, user_text, yes_or_no
+from bot.handoff.attachment_refs import with_references
 from bot.masking import mask_text
 
 WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "security_incidents.yml"
@@ -133,6 +134,8 @@ class ActionSecuritySubmit(Action):
         if tracker.get_slot("flow_aborted"):
             return [SlotSet("next_step", "offer_human"), SlotSet("freeze_confirm", None)]
         report = tracker.get_slot("security_report") or "安全事件"
+        summary = f"安全事件（{'已冻结账户' if freeze else '未冻结'}）：{report}"
+        summary = with_references(summary, tracker.events)  # the images the user sent, if any
         try:
             if freeze:
                 key = flow_step_key(tracker, "freeze", account_id)
@@ -142,7 +145,7 @@ class ActionSecuritySubmit(Action):
                 account_id,
                 "security",
                 "urgent",
-                f"安全事件（{'已冻结账户' if freeze else '未冻结'}）：{report}",
+                summary,
                 idempotency_key=flow_step_key(tracker, "ticket:security", freeze),
             )
         except BackendError:

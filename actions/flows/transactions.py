@@ -17,6 +17,7 @@ from actions.backend.models import FailureReason, Transaction, TransactionStatus
 from actions.flows.base import WalletFormValidation, backend, backend_call
 from actions.flows.hints import flow_messages, flow_step_key
 from actions.flows.text import latest_intent, user_text
+from bot.handoff.attachment_refs import with_references
 from bot.masking import mask_text
 
 KIND_NAMES = {"payment": "付款", "transfer": "转账", "top_up": "充值", "withdrawal": "提现"}
@@ -239,6 +240,7 @@ async def _open_ticket(
         f"交易问题：{tx.transaction_id} {KIND_NAMES.get(tx.kind, tx.kind)} {tx.amount:.2f} 元 "
         f"对方 {tx.counterparty}，原因 {reason}，{note}。用户描述：{said}"
     )
+    summary = with_references(summary, tracker.events)  # the images the user sent, if any
     try:
         key = flow_step_key(tracker, "ticket:transaction", tx.transaction_id)
         ticket = await backend_call(

@@ -88,9 +88,9 @@ class WidgetSocketIOInput(SocketIOInput):
             NotDeliverable: the sender is not a widget conversation, or the socket is not running.
         """
         if session_of(sender_id) is None:
-            raise NotDeliverable("not a widget conversation")
+            raise NotDeliverable("unknown_sender", "not a widget conversation")
         if self.sio is None:
-            raise NotDeliverable("the widget socket is not running")
+            raise NotDeliverable("unavailable", "the widget socket is not running")
         await self.sio.emit(self.bot_message_evt, message, room=sender_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -7,7 +7,10 @@ The store: ``db`` (engine, transactions), ``schema``, ``rows``, ``agents`` (agen
 failed logins), ``store`` (handoffs, audit). The Rasa server: ``service`` (started by the
 console; pools, hasher, throttle, expiry), ``workers`` (thread pools), ``hasher`` (argon2 in
 helper processes), ``throttle`` (login limits), ``console`` / ``console_auth`` /
-``console_http`` / ``views`` / ``live`` (the agent console), ``gate`` and ``cancel`` (the
-waiting user's explicit stop), ``lifecycle``, ``transcript``, ``notices``, ``push``,
-``expiry``. The action server: ``client`` and ``retry`` (requests kept while the store is down).
+``console_http`` / ``console_media`` / ``views`` / ``messages`` / ``live`` (the agent console),
+``gate`` and ``cancel`` (the waiting user's explicit stop), ``lifecycle``, ``transcript``,
+``notices``, ``push`` with ``deliveries`` (what became of each push) and ``window`` (WeChat's
+48 hours), ``attachments`` with ``attachment_store`` (images users send), ``expiry``. The action
+server: ``client`` and ``retry`` (requests kept while the store is down), and the pure
+``attachment_refs`` and ``ids`` (images linked to tickets).
 """

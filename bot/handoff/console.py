@@ -3,7 +3,9 @@ credentials.yml: ``bot.handoff.console.ConsoleInput``).
 
 Every API route needs a logged-in agent (session cookie); every POST needs the header
 ``X-Console-Request: 1`` and a JSON object. Only the assigned agent or a supervisor may read
-or write a conversation. Errors are ``{"error", "message"}`` and never echo the request.
+or write a conversation (and see its images). Errors are ``{"error", "message"}`` and never
+echo the request. Each step answers with ``delivery``: whether the user's channel took the
+message (or notice), and if not why (``push.REASONS``).
 Nothing here blocks the event loop: store calls run in the console's pool, argon2 in niced
 helper processes (``bot.handoff.hasher``), transcript reads in a worker thread. A step once
 started (take, reply, transfer, hand back, resolve) finishes even if the agent's browser goes
@@ -26,11 +28,15 @@ from sanic.response import HTTPResponse
 from bot.handoff import errors, transcript
 from bot.handoff.console_auth import agent_required, register_auth, session_token
 from bot.handoff.console_http import json_body, text_field
+from bot.handoff.console_media import register_media
+from bot.handoff.lifecycle import Step
 from bot.handoff.live import Snapshot, stream_changes
+from bot.handoff.messages import console_messages
 from bot.handoff.models import Agent, Handoff
 from bot.handoff.service import HandoffService
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.views import agents_json, audit_json, handoff_json, handoffs_json
+from bot.handoff.window import has_window
 from bot.masking import install_log_masking
 from bot.static_files import serve
 
@@ -91,6 +97,7 @@ class ConsoleInput(InputChannel):
 
         register_auth(bp, service)
         _register_work(bp, service)
+        register_media(bp, service)
         _register_overview(bp, service, lambda: self.canned_replies)
         return bp
 
@@ -106,39 +113,49 @@ def _register_work(bp: Blueprint, service: HandoffService) -> None:
             raise errors.Forbidden("not yours")
         return handoff
 
+    async def described(request: Request, handoffs: list[Handoff]) -> list[dict[str, Any]]:
+        """The handoffs as the console shows them, with the reply windows from the transcripts."""
+        windowed = [h.sender_id for h in handoffs if has_window(h.channel)]
+        times = await transcript.last_user_times(request.app.ctx.agent, windowed, pool) if windowed else {}
+        return await pool.run(handoffs_json, handoffs, store, max_wait, times)
+
+    async def stepped(request: Request, step: Step) -> HTTPResponse:
+        (shown,) = await described(request, [step.handoff])
+        return response.json({"handoff": shown, "delivery": step.delivery.as_json()})
+
     @bp.route("/api/queue", methods=["GET"])
     @login_required
     async def queue(request: Request, agent: Agent) -> HTTPResponse:
-        found = await pool.run(lambda: handoffs_json(store.queue(), store, max_wait))
-        return response.json({"handoffs": found})
+        return response.json({"handoffs": await described(request, await pool.run(store.queue))})
 
     @bp.route("/api/conversations", methods=["GET"])
     @login_required
     async def conversations(request: Request, agent: Agent) -> HTTPResponse:
-        def mine() -> list[dict[str, Any]]:
-            found = store.active() if agent.is_supervisor else store.assigned_to(agent.id)
-            return handoffs_json(found, store, max_wait)
+        def mine() -> list[Handoff]:
+            return store.active() if agent.is_supervisor else store.assigned_to(agent.id)
 
-        return response.json({"handoffs": await pool.run(mine)})
+        return response.json({"handoffs": await described(request, await pool.run(mine))})
 
     @bp.route("/api/conversations/<handoff_id:int>/take", methods=["POST"])
     @login_required
     async def take(request: Request, agent: Agent, handoff_id: int) -> HTTPResponse:
         try:
-            handoff = await asyncio.shield(service.lifecycle(request.app).take(handoff_id, agent))
+            step = await asyncio.shield(service.lifecycle(request.app).take(handoff_id, agent))
         except errors.Conflict:
             return response.json({"error": "already_taken", "message": "已被其他客服接入。"}, status=409)
-        return response.json({"handoff": await pool.run(handoff_json, handoff, store, max_wait)})
+        return await stepped(request, step)
 
     @bp.route("/api/conversations/<handoff_id:int>/transcript", methods=["GET"])
     @login_required
     async def read_transcript(request: Request, agent: Agent, handoff_id: int) -> HTTPResponse:
-        def view() -> tuple[Handoff, dict[str, Any]]:
-            handoff = visible(agent, handoff_id)
-            return handoff, handoff_json(handoff, store, max_wait)
+        handoff = await pool.run(visible, agent, handoff_id)
+        events = await transcript.read_events(request.app.ctx.agent, handoff.sender_id, pool)
 
-        handoff, shown = await pool.run(view)
-        messages = await transcript.read(request.app.ctx.agent, handoff.sender_id, pool)
+        def view() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            shown = handoff_json(handoff, store, max_wait, transcript.last_user_at(events))
+            return shown, console_messages(events, store.deliveries.for_sender(handoff.sender_id))
+
+        shown, messages = await pool.run(view)
         return response.json({"messages": messages, "handoff": shown})
 
     @bp.route(
@@ -153,20 +170,21 @@ def _register_work(bp: Blueprint, service: HandoffService) -> None:
             raise errors.Conflict("会话已结束或尚未被接入。")
         steps = service.lifecycle(request.app)
         if step == "messages":
-            message = await asyncio.shield(steps.reply(handoff, agent, text_field(data, "text")))
-            await pool.run(store.audit, agent.id, "reply", handoff.id)
-            return response.json({"message": message}, status=201)
+            sent = await asyncio.shield(steps.reply(handoff, agent, text_field(data, "text")))
+            await pool.run(store.audit, agent.id, "reply", handoff.id)  # a failure is audited by itself
+            body = {"message": sent.message, "delivery": sent.delivery.as_json()}
+            return response.json(body, status=201)
         if step == "transfer":
             target = data.get("agent_id")
             if not isinstance(target, int) or isinstance(target, bool):
                 raise errors.InvalidInput("agent_id 必须是客服编号。")
-            handoff = await asyncio.shield(steps.transfer(handoff, agent, target))
+            done = await asyncio.shield(steps.transfer(handoff, agent, target))
         elif step == "handback":
-            handoff = await asyncio.shield(steps.hand_back(handoff, agent))
+            done = await asyncio.shield(steps.hand_back(handoff, agent))
         else:
             note = text_field(data, "note", required=False)
-            handoff = await asyncio.shield(steps.resolve(handoff, agent, note))
-        return response.json({"handoff": await pool.run(handoff_json, handoff, store, max_wait)})
+            done = await asyncio.shield(steps.resolve(handoff, agent, note))
+        return await stepped(request, done)
 
 
 def _register_overview(bp: Blueprint, service: HandoffService, canned: Callable[[], list[str]]) -> None:
@@ -196,20 +214,21 @@ def _register_overview(bp: Blueprint, service: HandoffService, canned: Callable[
     async def events(request: Request, agent: Agent) -> None:
         token, rasa = session_token(request), request.app.ctx.agent
 
-        def round_() -> tuple[int, list[Handoff]] | None:
+        def round_() -> tuple[int, list[Handoff], dict[str, int]] | None:
             current = store.session_agent(token)  # expired or ended: the stream stops
             if current is None:
                 return None
             shown = store.active() if current.is_supervisor else store.assigned_to(current.id)
-            return store.version(), shown
+            return store.version(), shown, store.deliveries.counts([h.sender_id for h in shown])
 
         async def poll() -> Snapshot | None:
             found = await pool.run(round_)
             if found is None:
                 return None
-            version, shown = found
+            version, shown, pushed = found
             counts = await transcript.event_counts(rasa, [h.sender_id for h in shown], pool)
-            return Snapshot(version, {h.id: counts[h.sender_id] for h in shown})
+            # a conversation changes with a new event (a message, an image) or a push's outcome
+            return Snapshot(version, {h.id: (counts[h.sender_id], pushed[h.sender_id]) for h in shown})
 
         stream = await request.respond(
             content_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

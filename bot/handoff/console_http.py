@@ -30,6 +30,7 @@ MESSAGES = {
     "invalid_credentials": "用户名或密码不正确。",
     "forbidden": "只有接待该会话的客服或主管可以操作。",
     "not_found": "会话不存在。",
+    "attachment_not_found": "图片不存在，或您无权查看。",
     "rate_limited": "登录尝试过于频繁，请稍后再试。",
     "store_unavailable": "服务暂时不可用，请稍后重试。",
     "payload_too_large": "请求内容过长。",

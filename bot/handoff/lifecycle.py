@@ -4,13 +4,18 @@ the Rasa transcript, the pause or resumption of the bot, and the live push to th
 Used by the agent console (take, reply, transfer, hand back, resolve), the user's channel
 (stop waiting) and the expiry task (waited too long → leave a message). The store's calls run
 in a worker pool, never on the event loop; texts come from ``notices.yml``.
+
+Every message is written to the transcript first and pushed after; what became of each push
+is recorded in the store (``deliveries``), and each step returns the outcome, so a message
+that did not reach the user is shown to the agent as not delivered, with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -19,14 +24,32 @@ from rasa.shared.core.events import BotUttered
 from sanic import Sanic
 
 from bot.handoff import transcript
+from bot.handoff.deliveries import DeliveryRecord
+from bot.handoff.errors import HandoffError
 from bot.handoff.models import Agent, Handoff
 from bot.handoff.notices import notice
-from bot.handoff.push import push
+from bot.handoff.push import Delivery, push_each
 from bot.handoff.store import HandoffStore
 from bot.handoff.workers import Pool, guarded
 
 P = ParamSpec("P")
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+UNKNOWN_CHANNEL = "unknown"
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a step did: the handoff as it is now, and whether the user got the message(s)."""
+
+    handoff: Handoff
+    delivery: Delivery
+    message: dict[str, Any] | None = None  # an agent's reply, as the user's channel got it
+
+
+def overall(outcomes: Sequence[Delivery]) -> Delivery:
+    """One outcome for several messages: the first that failed, else delivered."""
+    return next((d for d in outcomes if not d.delivered), Delivery(True))
 
 
 def rating_buttons() -> list[dict[str, str]]:
@@ -61,26 +84,56 @@ class Lifecycle:
             return await asyncio.to_thread(functools.partial(guarded, fn, *args, **kwargs))
         return await self.pool.run(fn, *args, **kwargs)
 
-    async def _tell(self, handoff: Handoff, notices: list[BotUttered], resume: bool = False) -> None:
+    async def _tell(
+        self,
+        sender_id: str,
+        channel: str | None,
+        handoff_id: int | None,
+        notices: list[BotUttered],
+        resume: bool = False,
+    ) -> Delivery:
+        """Write the messages to the transcript, push them, record what became of each."""
         if resume:
-            await transcript.resume(self.rasa, handoff.sender_id, notices)
+            await transcript.resume(self.rasa, sender_id, notices)
         else:
-            await transcript.append(self.rasa, handoff.sender_id, list(notices))
-        await push(self.app, handoff.channel, handoff.sender_id, [transcript.as_push(n) for n in notices])
+            await transcript.append(self.rasa, sender_id, list(notices))
+        outcomes = await push_each(self.app, channel, sender_id, [transcript.as_push(n) for n in notices])
+        await self._record(sender_id, channel, handoff_id, notices, outcomes)
+        return overall(outcomes)
 
-    async def take(self, handoff_id: int, agent: Agent) -> Handoff:
+    async def _record(
+        self,
+        sender_id: str,
+        channel: str | None,
+        handoff_id: int | None,
+        notices: list[BotUttered],
+        outcomes: list[Delivery],
+    ) -> None:
+        name = channel or UNKNOWN_CHANNEL
+        records = [
+            DeliveryRecord(message_id, sender_id, handoff_id, name, d.delivered, d.reason)
+            for n, d in zip(notices, outcomes, strict=True)
+            if (message_id := transcript.message_id(n)) is not None
+        ]
+        try:
+            await self._db(self.store.deliveries.record, records)
+        except HandoffError:  # the store is down: the outcome is logged, the step stands
+            failed = [r.reason for r in records if not r.delivered]
+            logger.warning("handoff: outcomes of %d pushes not recorded (failed: %s)", len(records), failed)
+
+    async def take(self, handoff_id: int, agent: Agent) -> Step:
         """The agent takes a waiting conversation (exactly one wins a race)."""
         handoff = await self._db(self.store.take, handoff_id, agent.id)
-        await self._tell(handoff, [transcript.system_notice(notice("taken", agent=agent.display_name))])
-        return handoff
+        taken = transcript.system_notice(notice("taken", agent=agent.display_name))
+        return Step(handoff, await self._tell(handoff.sender_id, handoff.channel, handoff.id, [taken]))
 
-    async def reply(self, handoff: Handoff, agent: Agent, text: str) -> dict[str, Any]:
+    async def reply(self, handoff: Handoff, agent: Agent, text: str) -> Step:
         """An agent message: into the transcript, then to the user live."""
         message = transcript.agent_message(text, agent.display_name)
-        await self._tell(handoff, [message])
-        return transcript.as_push(message)
+        delivery = await self._tell(handoff.sender_id, handoff.channel, handoff.id, [message])
+        return Step(handoff, delivery, transcript.as_push(message))
 
-    async def transfer(self, handoff: Handoff, agent: Agent, target_id: int) -> Handoff:
+    async def transfer(self, handoff: Handoff, agent: Agent, target_id: int) -> Step:
         """Pass the conversation to another agent."""
 
         def move() -> tuple[Handoff, Agent]:
@@ -89,17 +142,17 @@ class Lifecycle:
             return moved, self.store.get_agent(target_id)
 
         moved, target = await self._db(move)
-        await self._tell(moved, [transcript.system_notice(notice("transferred", agent=target.display_name))])
-        return moved
+        text = transcript.system_notice(notice("transferred", agent=target.display_name))
+        return Step(moved, await self._tell(moved.sender_id, moved.channel, moved.id, [text]))
 
-    async def hand_back(self, handoff: Handoff, agent: Agent) -> Handoff:
+    async def hand_back(self, handoff: Handoff, agent: Agent) -> Step:
         """Give the conversation back to the bot."""
         supervisor = agent.role == "supervisor"
         back = await self._db(self.store.hand_back, handoff.id, agent.id, supervisor=supervisor)
-        await self._tell(back, [transcript.system_notice(notice("handed_back"))], resume=True)
-        return back
+        text = transcript.system_notice(notice("handed_back"))
+        return Step(back, await self._tell(back.sender_id, back.channel, back.id, [text], resume=True))
 
-    async def resolve(self, handoff: Handoff, agent: Agent, note: str) -> Handoff:
+    async def resolve(self, handoff: Handoff, agent: Agent, note: str) -> Step:
         """Close the conversation; the bot asks for a one-to-five rating."""
         supervisor = agent.role == "supervisor"
         done = await self._db(self.store.resolve, handoff.id, agent.id, note, supervisor=supervisor)
@@ -107,24 +160,23 @@ class Lifecycle:
             transcript.system_notice(notice("resolved")),
             transcript.system_notice(notice("rate"), rating_buttons()),
         ]
-        await self._tell(done, notices, resume=True)
-        return done
+        return Step(done, await self._tell(done.sender_id, done.channel, done.id, notices, resume=True))
 
-    async def stop_waiting(self, handoff: Handoff) -> None:
+    async def stop_waiting(self, handoff: Handoff) -> Delivery:
         """The user no longer wants to wait: back to the bot (Conflict if no longer pending)."""
         await self._db(self.store.cancel, handoff.id)
-        await self._tell(handoff, [transcript.system_notice(notice("cancelled"))], resume=True)
+        text = transcript.system_notice(notice("cancelled"))
+        return await self._tell(handoff.sender_id, handoff.channel, handoff.id, [text], resume=True)
 
-    async def cancel_failed(self, sender_id: str, channel: str | None) -> None:
+    async def cancel_failed(self, sender_id: str, channel: str | None) -> Delivery:
         """The store is down and the user asked to stop waiting: say so (the bot stays paused)."""
         text = transcript.system_notice(notice("cancel_failed"))
-        await transcript.append(self.rasa, sender_id, [text])
-        await push(self.app, channel, sender_id, [transcript.as_push(text)])
+        return await self._tell(sender_id, channel, None, [text])
 
     async def expire(self, max_wait_seconds: int) -> list[Handoff]:
         """Waited too long: the user's request becomes a message, with its number."""
         expired = await self._db(self.store.expire_pending, max_wait_seconds)
         for handoff in expired:
-            text = notice("expired", reference=handoff.reference)
-            await self._tell(handoff, [transcript.system_notice(text)], resume=True)
+            text = transcript.system_notice(notice("expired", reference=handoff.reference))
+            await self._tell(handoff.sender_id, handoff.channel, handoff.id, [text], resume=True)
         return expired

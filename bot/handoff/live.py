@@ -3,15 +3,16 @@
 Every round first asks whether the agent's session is still live; when it has expired or
 was ended (logout, agent disabled, password replaced) the stream says ``session_ended`` and
 stops, and when the store cannot tell it says ``unavailable`` and stops (it fails closed).
-Otherwise it sends ``changed`` when the handoffs' version or a visible conversation's
-transcript changed, and a comment line as a keep-alive.
+Otherwise it sends ``changed`` when the handoffs' version or a visible conversation changed
+(its transcript: a message, an image; or the recorded outcome of a push), and a comment line
+as a keep-alive.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +25,11 @@ PING = ": ping\n\n"
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What one round saw: the handoffs' version and each visible conversation's event count."""
+    """What one round saw: the handoffs' version and, for each visible conversation, a value
+    that changes whenever it does (its event count, say); only equality is compared."""
 
     version: int
-    counts: dict[int, int] = field(default_factory=dict)
+    counts: dict[int, Hashable] = field(default_factory=dict)
 
 
 Poll = Callable[[], Awaitable["Snapshot | None"]]
@@ -57,7 +59,7 @@ async def stream_changes(
         sleep: how to wait (tests pass a fast one).
     """
     version, idle = -1, 0.0
-    counts: dict[int, int] = {}
+    counts: dict[int, Hashable] = {}
     while True:
         try:
             snapshot = await poll()

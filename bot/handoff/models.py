@@ -73,3 +73,17 @@ class AuditEntry:
 def make_reference(handoff_id: int, created_at: datetime) -> str:
     """The human-facing number of a handoff: ``H`` + China date + ``-`` + id (at least 4 digits)."""
     return f"H{created_at.astimezone(CHINA_TZ):%Y%m%d}-{handoff_id:04d}"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An image a user sent: ``id`` is random and unguessable (``bot.handoff.ids``);
+    ``content_type`` is what its bytes are (never what the sender declared)."""
+
+    id: str
+    content_type: str
+    size: int
+    sender_id: str
+    channel: str
+    source: str
+    created_at: datetime

@@ -53,29 +53,60 @@ class Delivery:
         """The reason in the console's words."""
         return REASONS.get(self.reason) if self.reason else None
 
+    def as_json(self) -> dict[str, Any]:
+        """As the console's API returns it."""
+        return {"delivered": self.delivered, "reason": self.reason, "explanation": self.explanation}
+
 
 @runtime_checkable
 class PushChannel(Protocol):
     """An input channel that can send to a user outside a request."""
 
     async def push(self, sender_id: str, message: dict[str, Any]) -> None:
-        """Deliver one message to the user."""
+        """Deliver one message to the user (``NotDeliverable`` when the platform refuses it)."""
+
+
+def _channel(app: Sanic, channel_name: str | None) -> PushChannel | None:
+    for channel in getattr(app.ctx, "input_channels", []) or []:
+        if channel.name() == channel_name and isinstance(channel, PushChannel):
+            return channel
+    return None
+
+
+async def push_each(
+    app: Sanic, channel_name: str | None, sender_id: str, messages: list[dict[str, Any]]
+) -> list[Delivery]:
+    """Push messages to the user through the named channel, in order; one outcome each.
+
+    After the first message the channel refuses, the rest are not tried (they would overtake
+    it) and share its reason.
+    """
+    channel = _channel(app, channel_name)
+    if channel is None:
+        return [Delivery(False, "no_push") for _ in messages]
+    outcomes: list[Delivery] = []
+    for message in messages:
+        if outcomes and not outcomes[-1].delivered:
+            outcomes.append(outcomes[-1])
+            continue
+        try:
+            await channel.push(sender_id, message)
+        except NotDeliverable as error:
+            logger.warning("push to channel %s not delivered: %s", channel_name, error)
+            outcomes.append(Delivery(False, error.reason))
+        except Exception:
+            logger.exception("push to channel %s failed", channel_name)
+            outcomes.append(Delivery(False, "unavailable"))
+        else:
+            outcomes.append(Delivery(True))
+    return outcomes
 
 
 async def push(
     app: Sanic, channel_name: str | None, sender_id: str, messages: list[dict[str, Any]]
 ) -> Delivery:
     """Push messages to the user through the named channel, stopping at the first refused."""
-    for channel in getattr(app.ctx, "input_channels", []) or []:
-        if channel.name() == channel_name and isinstance(channel, PushChannel):
-            for message in messages:
-                try:
-                    await channel.push(sender_id, message)
-                except NotDeliverable as error:
-                    logger.warning("push to channel %s not delivered: %s", channel_name, error)
-                    return Delivery(False, error.reason)
-                except Exception:
-                    logger.exception("push to channel %s failed", channel_name)
-                    return Delivery(False, "unavailable")
-            return Delivery(True)
-    return Delivery(False, "no_push")
+    if _channel(app, channel_name) is None:
+        return Delivery(False, "no_push")
+    outcomes = await push_each(app, channel_name, sender_id, messages)
+    return next((d for d in outcomes if not d.delivered), Delivery(True))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -139,6 +140,36 @@ audit_log = Table(
     Column("action", String(64), nullable=False),
     Column("handoff_id", Integer, ForeignKey("handoffs.id")),
     Column("detail", Text, nullable=False),
+)
+
+# What became of each agent message and system notice pushed to the user's channel
+# (``bot.handoff.deliveries``): ``message_id`` is the id in the transcript event's metadata.
+deliveries = Table(
+    "handoff_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", String(32), nullable=False, unique=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("handoff_id", Integer, ForeignKey("handoffs.id")),
+    Column("channel", String(32), nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("reason", String(32)),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_handoff_deliveries_handoff_delivered", "handoff_id", "delivered"),
+)
+
+# Images users sent (``bot.handoff.attachments``), served to agents by the console.
+attachments = Table(
+    "handoff_attachments",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random, unguessable
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # One row (id 1) whose value grows with every change to handoffs, in the same transaction.

@@ -15,6 +15,7 @@ from bot.handoff.models import CHINA_TZ
 
 DEFAULT_DB_URL = "sqlite:///var/handoff.db"
 DEFAULT_RETRY_DIR = "var/handoff_retry"
+DEFAULT_ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024
 _HOURS = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -79,6 +80,7 @@ class HandoffSettings:
             connect timeout) before it counts the store as unavailable.
         retry_dir: where the action server keeps requests made while the store was down.
         retry_seconds: how often those are retried.
+        attachment_max_bytes: the largest image a user may send during a handoff.
         login: the login throttle.
     """
 
@@ -92,6 +94,7 @@ class HandoffSettings:
     db_timeout_seconds: int = 5
     retry_dir: str = DEFAULT_RETRY_DIR
     retry_seconds: int = 30
+    attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES
     login: LoginLimits = field(default_factory=LoginLimits)
 
     @classmethod
@@ -115,6 +118,9 @@ class HandoffSettings:
             db_timeout_seconds=_integer(env, "HANDOFF_DB_TIMEOUT_SECONDS", 5, 1, 300),
             retry_dir=_directory(env, "HANDOFF_RETRY_DIR", _retry_dir_beside(db_url)),
             retry_seconds=_integer(env, "HANDOFF_RETRY_SECONDS", 30, 1, 3600),
+            attachment_max_bytes=_integer(
+                env, "HANDOFF_ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES, 1024, 20 * 1024 * 1024
+            ),
             login=LoginLimits.from_env(env),
         )
         try:

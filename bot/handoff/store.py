@@ -12,6 +12,7 @@ who won.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -19,6 +20,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.handoff.agents import AgentStore
+from bot.handoff.attachment_store import AttachmentStore
+from bot.handoff.deliveries import DeliveryStore
 from bot.handoff.errors import Conflict, InvalidInput, NotFound
 from bot.handoff.models import ACTIVE_STATUSES, AuditEntry, Handoff, make_reference
 from bot.handoff.rows import (
@@ -41,8 +44,19 @@ class HandoffStore(AgentStore):
 
     ``HandoffStore("sqlite:///var/handoff.db")`` or ``HandoffStore("postgresql://...")``;
     call ``create_schema()`` once at start. Agent-side methods take ``supervisor=True``
-    to act as a supervisor, which counts only if the acting agent has that role.
+    to act as a supervisor, which counts only if the acting agent has that role. The images
+    users sent and the outcomes of pushes are its parts ``attachments`` and ``deliveries``.
     """
+
+    @cached_property
+    def attachments(self) -> AttachmentStore:
+        """The images users sent."""
+        return AttachmentStore(self)
+
+    @cached_property
+    def deliveries(self) -> DeliveryStore:
+        """What became of the messages pushed to users."""
+        return DeliveryStore(self)
 
     # --- the user's side ----------------------------------------------------
     def request_handoff(

@@ -6,13 +6,14 @@ the console calls them in its worker pool, never on the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from bot.handoff.errors import NotFound
 from bot.handoff.models import Agent, Handoff
 from bot.handoff.store import HandoffStore
+from bot.handoff.window import reply_window
 
 
 def agent_json(agent: Agent) -> dict[str, Any]:
@@ -25,9 +26,25 @@ def agent_json(agent: Agent) -> dict[str, Any]:
     }
 
 
-def handoff_json(h: Handoff, store: HandoffStore, max_wait: int) -> dict[str, Any]:
-    """A handoff as the console shows it."""
-    waiting = max(0, int((datetime.now(timezone.utc) - h.created_at).total_seconds()))
+def handoff_json(
+    h: Handoff,
+    store: HandoffStore,
+    max_wait: int,
+    last_user_at: float | None = None,
+    undelivered: int | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A handoff as the console shows it.
+
+    ``channel`` is the channel's name (``socketio`` for the widget, ``wechat``, ``telegram``,
+    ``rest``); ``window`` the reply window of a channel that has one (WeChat's 48 hours since
+    ``last_user_at``, the user's last message), else None; ``undelivered`` how many messages
+    of this handoff did not reach the user (read from the store when not given).
+    """
+    now = now or datetime.now(timezone.utc)
+    waiting = max(0, int((now - h.created_at).total_seconds()))
+    if undelivered is None:
+        undelivered = store.deliveries.undelivered([h.id])[h.id]
     return {
         "id": h.id,
         "reference": h.reference,
@@ -45,12 +62,23 @@ def handoff_json(h: Handoff, store: HandoffStore, max_wait: int) -> dict[str, An
             if h.assigned_agent_id
             else None
         ),
+        "window": reply_window(h.channel, last_user_at, now),
+        "undelivered": undelivered,
     }
 
 
-def handoffs_json(handoffs: Iterable[Handoff], store: HandoffStore, max_wait: int) -> list[dict[str, Any]]:
-    """Several handoffs as the console shows them."""
-    return [handoff_json(h, store, max_wait) for h in handoffs]
+def handoffs_json(
+    handoffs: Iterable[Handoff],
+    store: HandoffStore,
+    max_wait: int,
+    last_user: Mapping[str, float | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Several handoffs as the console shows them (``last_user``: when each sender last wrote)."""
+    listed = list(handoffs)
+    undelivered = store.deliveries.undelivered([h.id for h in listed])
+    now = datetime.now(timezone.utc)
+    times = last_user or {}
+    return [handoff_json(h, store, max_wait, times.get(h.sender_id), undelivered[h.id], now) for h in listed]
 
 
 def agents_json(store: HandoffStore, supervisor: bool) -> list[dict[str, Any]]:

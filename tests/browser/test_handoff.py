@@ -64,6 +64,21 @@ def _agent_sees(page: Any, role: str, text: str) -> None:
     ).last.wait_for()
 
 
+def _agent_sees_delivered(page: Any, text: str) -> None:
+    """The agent's message is marked as sent to the user's channel (the widget's socket)."""
+    sent = _agent_message(page, text).locator('[data-testid="uwa-delivery"][data-delivered="true"]')
+    sent.filter(has_text="已发送").wait_for()
+
+
+def _agent_message(page: Any, text: str) -> Any:
+    return (
+        page.get_by_test_id("uwa-transcript")
+        .locator('[data-testid="uwa-msg"][data-role="agent"]')
+        .filter(has_text=text)
+        .last
+    )
+
+
 def _take_newest(agent: Any) -> None:
     item = agent.get_by_test_id("uwa-queue-item").last
     item.wait_for()
@@ -87,8 +102,10 @@ def test_user_and_agent_talk_live_and_the_bot_takes_over_again(
     _take_newest(agent)
     _user_sees(user, "system", "小王 已接入")
     _agent_sees(agent, "user", "帮我转人工客服")
+    agent.locator("#uwa-conv-meta").locator('[data-channel="socketio"]').filter(has_text="网页").wait_for()
     _agent_says(agent, "您好，我是小王，请问是哪一笔交易？")
     _user_sees(user, "agent", "我是小王")
+    _agent_sees_delivered(agent, "我是小王")
     _say(user, "昨天晚上给李娜的500块")
     _agent_sees(agent, "user", "给李娜的500块")
     agent.screenshot(path=str(DOCS / "console-conversation.png"))

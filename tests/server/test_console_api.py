@@ -61,6 +61,7 @@ ENDPOINTS = [
     ("GET", "/api/audit"),
     ("GET", "/api/events"),
     ("POST", "/api/logout"),
+    ("GET", "/api/attachments/aaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
 ]
 
 

@@ -9,10 +9,14 @@
  *   POST logout                          -> 204
  *   GET  queue                           -> {handoffs: [Handoff]}   waiting conversations
  *   GET  conversations                   -> {handoffs: [Handoff]}   own (supervisors: all open ones)
- *   POST conversations/{id}/take         -> {handoff} | 409 already_taken
- *   GET  conversations/{id}/transcript   -> {messages: [{role, text, agent_name, timestamp, buttons}]}
- *   POST conversations/{id}/messages {text}   -> 201 {message}
- *   POST conversations/{id}/handback | transfer {agent_id} | resolve {note}
+ *   POST conversations/{id}/take         -> {handoff, delivery} | 409 already_taken
+ *   GET  conversations/{id}/transcript   -> {handoff, messages: [{role, text, agent_name, timestamp, buttons,
+ *                                           attachment: {id, content_type, url}, delivery}]}
+ *   POST conversations/{id}/messages {text}   -> 201 {message, delivery}
+ *   POST conversations/{id}/handback | transfer {agent_id} | resolve {note}   -> {handoff, delivery}
+ *   GET  attachments/{id}                -> the image a user sent (shown in the transcript)
+ * A Handoff has {channel, window: {closes_at, open} | null (WeChat's 48 h), undelivered: n}; a delivery is
+ * {delivered, reason, explanation}: what did not reach the user is marked, with the reason, and told at once.
  *   GET  agents -> {agents}   GET canned -> {replies}   GET audit -> {entries} (supervisors only)
  *   GET  events  Server-Sent Events, "changed" {version, conversations: [ids]}; plus a 20 s poll.
  *                "session_ended" (expired, logged out elsewhere, disabled) -> the login form;
@@ -30,13 +34,13 @@
   const TITLE = document.title;
   const ROLES = ["user", "bot", "agent", "system"];
   const PRIORITY = { urgent: "紧急", high: "高", normal: "普通" };
-  const CHANNEL = { socketio: "网页", rest: "App", wechat: "微信", phone: "电话" };
+  const CHANNEL = { socketio: "网页", rest: "REST", wechat: "微信", telegram: "Telegram" };
   const STATUS = { pending: "排队中", assigned: "处理中", returned: "已转回智能客服", resolved: "已结束",
     cancelled: "用户已取消", message_left: "已转留言" };
   const ACTION = { login: "登录", logout: "退出登录", take: "接入会话", reply: "发送消息", message: "发送消息",
     transfer: "转接", hand_back: "转回智能客服", handback: "转回智能客服", resolve: "结束会话", cancel: "用户取消排队",
     leave_message: "用户留言", expire: "排队超时转留言", agent_added: "添加客服", agent_enabled: "启用客服",
-    agent_disabled: "停用客服", password_set: "设置密码" };
+    agent_disabled: "停用客服", password_set: "设置密码", undelivered: "消息未送达" };
   const ERRORS = { // by error code, then by status; a Chinese message from the server wins over these
     invalid_credentials: "用户名或密码错误。", rate_limited: "操作过于频繁，请稍后再试。",
     network: "网络异常，无法连接服务器，请稍后重试。", timeout: "服务器响应超时，请稍后重试。",
@@ -93,6 +97,38 @@
   const priorityOf = (h) => (PRIORITY[h.priority] ? h.priority : "normal");
   const badge = (h) => el("span", `uwa-prio uwa-prio--${priorityOf(h)}`, null, PRIORITY[priorityOf(h)]);
   const channelText = (h) => CHANNEL[str(h.channel)] || str(h.channel) || "未知渠道";
+  const channelChip = (h) => el("span", "uwa-chip uwa-channel",
+    { "data-testid": "uwa-channel", "data-channel": str(h.channel) }, channelText(h));
+  const ATTACHMENT_ID = /^[a-z]{28}$/;
+
+  /** Seconds until WeChat's reply window closes (0: closed, or never opened). */
+  function windowLeft(closesAt) {
+    const closes = toMs(closesAt);
+    return closes === null ? 0 : Math.max(0, Math.floor((closes - Date.now()) / 1000));
+  }
+
+  /** WeChat's reply window: "剩余 5 小时 12 分" from its closing time, or closed. */
+  function windowText(closesAt) {
+    const left = windowLeft(closesAt);
+    if (left <= 0) return "48 小时窗口已关闭，回复无法送达";
+    const h = Math.floor(left / 3600);
+    const m = Math.floor((left % 3600) / 60);
+    return h ? `48 小时窗口剩余 ${h} 小时 ${m} 分` : `48 小时窗口剩余 ${m} 分 ${left % 60} 秒`;
+  }
+
+  /** A live label of the reply window (updated by tick()), or null for a channel without one. */
+  function windowEl(h) {
+    const w = h && h.window && typeof h.window === "object" ? h.window : null;
+    if (!w) return null;
+    return el("span", "uwa-window", { "data-testid": "uwa-window", "data-closes": str(w.closes_at),
+      "data-open": String(windowLeft(w.closes_at) > 0) }, windowText(w.closes_at));
+  }
+
+  const undeliveredEl = (h) => Number(h.undelivered) > 0
+    ? el("span", "uwa-undelivered", { "data-testid": "uwa-undelivered" }, `${Number(h.undelivered)} 条未送达`) : null;
+  /** What a list compares to decide whether to render again: without the ticking numbers. */
+  const stable = (h) => Object.assign({}, h, { waiting_seconds: 0,
+    window: h.window && typeof h.window === "object" ? Object.assign({}, h.window, { seconds_left: 0 }) : h.window });
   const statusText = (h) => STATUS[str(h.status)] || str(h.status) || "—";
   const refText = (h) => str(h.reference) || `#${str(h.id)}`;
   const topicText = (h) => str(h.topic) || "未分类";
@@ -333,7 +369,7 @@
 
   /** Re-renders a list only when its content changed, keeping the keyboard focus in place. */
   function renderList(container, key, items, build, extra) {
-    const sig = JSON.stringify([items.map((h) => Object.assign({}, h, { waiting_seconds: 0 })), extra]);
+    const sig = JSON.stringify([items.map(stable), extra]);
     if (state.sigs[key] === sig) return false;
     state.sigs[key] = sig;
     const active = document.activeElement;
@@ -360,11 +396,17 @@
     const li = el("li", "uwa-item uwa-qitem" + (h.overdue ? " uwa-item--overdue" : ""),
       { "data-testid": "uwa-queue-item", "data-id": id, "data-priority": priorityOf(h) });
     const top = el("div", "uwa-item-top");
-    top.append(badge(h), el("span", "uwa-item-ref", null, refText(h)), el("span", "uwa-chip", null, channelText(h)));
+    top.append(badge(h), el("span", "uwa-item-ref", null, refText(h)), channelChip(h));
     const wait = el("div", "uwa-wait");
     wait.append(el("span", "uwa-wait-text", { "data-wait": id }));
     if (h.overdue) wait.append(el("span", "uwa-overdue-tag", null, "已超时"));
     li.append(top, el("div", "uwa-item-topic", null, topicText(h)), wait);
+    const window_ = windowEl(h);
+    if (window_) {
+      const row = el("div", "uwa-item-window");
+      row.append(window_);
+      li.append(row);
+    }
     const summary = str(h.summary).trim();
     if (summary) { // clamped to two lines; the full text when opened (a native disclosure)
       const details = el("details", "uwa-summary");
@@ -389,6 +431,12 @@
     for (const node of ui.queue.querySelectorAll("[data-wait]")) {
       node.textContent = waitText((now - (state.waits.get(node.getAttribute("data-wait")) || now)) / 1000);
     }
+    for (const node of document.querySelectorAll(".uwa-window[data-closes]")) {
+      const closes = node.getAttribute("data-closes");
+      const text = windowText(closes);
+      if (node.textContent !== text) node.textContent = text;
+      node.setAttribute("data-open", String(windowLeft(closes) > 0));
+    }
   }
 
   function renderMine() {
@@ -407,8 +455,13 @@
     const top = el("span", "uwa-item-top");
     top.append(badge(h), el("span", "uwa-item-ref", null, refText(h)));
     if (state.unread.has(id)) top.append(el("span", "uwa-unread", null, "新消息"));
-    button.append(top, el("span", "uwa-item-topic", null, topicText(h)),
-      el("span", "uwa-muted", null, `${channelText(h)} · ${statusText(h)}`));
+    const undelivered = undeliveredEl(h);
+    if (undelivered) top.append(undelivered);
+    const line = el("span", "uwa-item-line");
+    line.append(channelChip(h), el("span", "uwa-muted", null, statusText(h)));
+    const window_ = windowEl(h);
+    if (window_) line.append(window_);
+    button.append(top, el("span", "uwa-item-topic", null, topicText(h)), line);
     button.addEventListener("click", () => openConversation(h.id));
     li.append(button);
     return li;
@@ -422,7 +475,7 @@
       await refreshLists();
       const taken = data.handoff && str(data.handoff.id) !== "" ? data.handoff : h;
       openConversation(taken.id, taken);
-      notice(`已接入会话 ${refText(h)}`, "info");
+      if (!reportDelivery(data, `已接入会话 ${refText(h)}，但接入通知`)) notice(`已接入会话 ${refText(h)}`, "info");
     } catch (err) {
       report(err, "接入失败");
       if (err instanceof ApiError && err.status !== 401) refreshLists();
@@ -469,14 +522,21 @@
     const h = (state.open = listed || state.open);
     state.canAct = Boolean(listed && (state.me.role !== "supervisor" || listed.assigned_agent));
     ui.convTitle.textContent = `${refText(h)} · ${topicText(h)}`;
-    const meta = [`优先级：${PRIORITY[priorityOf(h)]}`, `渠道：${channelText(h)}`, `状态：${statusText(h)}`];
+    const meta = [`优先级：${PRIORITY[priorityOf(h)]}`, `状态：${statusText(h)}`];
     if (h.assigned_agent) meta.push(`客服：${agentName(h.assigned_agent)}`);
-    ui.convMeta.replaceChildren(meta.join("　") + "　发起于 ", timeEl(null, h.created_at));
+    const parts = ["渠道：", channelChip(h), "　" + meta.join("　") + "　发起于 ", timeEl(null, h.created_at)];
+    const window_ = windowEl(h);
+    if (window_) parts.push("　", window_);
+    const undelivered = undeliveredEl(h);
+    if (undelivered) parts.push("　", undelivered);
+    ui.convMeta.replaceChildren(...parts);
     ui.convSummaryText.textContent = str(h.summary);
     ui.convSummary.hidden = !str(h.summary).trim();
-    ui.convBanner.textContent = state.canAct ? "" : h.status === "pending"
-      ? "该会话仍在排队中，接入后才能回复。" : "此会话当前不由您处理（可能已被转接、转回或结束），仅可查看记录。";
-    ui.convBanner.hidden = state.canAct;
+    const closed = Boolean(h.window && typeof h.window === "object" && windowLeft(h.window.closes_at) <= 0);
+    ui.convBanner.textContent = !state.canAct ? (h.status === "pending"
+      ? "该会话仍在排队中，接入后才能回复。" : "此会话当前不由您处理（可能已被转接、转回或结束），仅可查看记录。")
+      : closed ? "微信 48 小时互动窗口已关闭：用户再次发消息之前，您的回复无法送达（仍会记入对话记录）。" : "";
+    ui.convBanner.hidden = !ui.convBanner.textContent;
     for (const node of [ui.reply, ui.canned, ui.handback, ui.transfer, ui.resolve]) node.disabled = !state.canAct || state.busy;
     ui.send.disabled = !state.canAct || state.busy || state.sending;
   }
@@ -497,7 +557,8 @@
     if (seq === state.tSeq) renderTranscript(Array.isArray(data.messages) ? data.messages : [], stick);
   }
 
-  const msgKey = (m) => JSON.stringify(m && [m.role, m.timestamp, m.agent_name, m.text]);
+  const msgKey = (m) => JSON.stringify(m && [m.role, m.timestamp, m.agent_name, m.text,
+    m.attachment && m.attachment.id, m.delivery ? [m.delivery.delivered, m.delivery.reason] : null]);
 
   /** Appends what is new when the known messages are unchanged, else renders everything again. */
   function renderTranscript(messages, stick) {
@@ -529,7 +590,11 @@
       link.href = raw.image;
       bubble.append(link);
     }
+    const attachment = raw.attachment && typeof raw.attachment === "object" ? raw.attachment : null;
+    if (attachment && ATTACHMENT_ID.test(str(attachment.id))) bubble.append(imageEl(attachment.id));
     node.append(meta, bubble);
+    const delivery = raw.delivery && typeof raw.delivery === "object" ? raw.delivery : null;
+    if (delivery) node.append(deliveryEl(delivery));
     const buttons = (Array.isArray(raw.buttons) ? raw.buttons : []).map((b) => str(b && b.title)).filter(Boolean);
     if (buttons.length) {
       const group = el("div", "uwa-msg-buttons", { role: "group", "aria-label": "消息中的按钮" });
@@ -537,6 +602,36 @@
       node.append(group);
     }
     return node;
+  }
+
+  /** A user's image, served by the console's API to this agent only; opens full size in a new tab. */
+  function imageEl(id) {
+    const src = API + "attachments/" + enc(id);
+    const link = el("a", "uwa-attachment", { target: "_blank", rel: "noopener noreferrer", "data-testid": "uwa-image" });
+    link.href = src;
+    const img = el("img", "uwa-attachment-img", { alt: "用户发送的图片", loading: "lazy" });
+    img.addEventListener("error", () => link.replaceChildren(el("span", "uwa-muted", null, "［图片无法加载］")), { once: true });
+    img.addEventListener("load", () => {
+      if (ui.transcript.scrollHeight - ui.transcript.scrollTop - ui.transcript.clientHeight < 400) scrollToBottom();
+    }, { once: true });
+    img.src = src;
+    link.append(img);
+    return link;
+  }
+
+  /** Whether an agent message or a notice reached the user: sent, or not with the reason. */
+  function deliveryEl(d) {
+    if (d.delivered === true) return el("div", "uwa-delivery", { "data-testid": "uwa-delivery", "data-delivered": "true" }, "已发送");
+    const node = el("div", "uwa-delivery uwa-delivery--failed", { "data-testid": "uwa-delivery", "data-delivered": "false",
+      "data-reason": str(d.reason), role: "note" }, `未送达：${str(d.explanation) || "渠道暂时不可用"}`);
+    return node;
+  }
+
+  /** Tells the agent at once when what a step sent did not reach the user. */
+  function reportDelivery(data, what) {
+    const d = data && data.delivery && typeof data.delivery === "object" ? data.delivery : null;
+    if (d && d.delivered === false) notice(`${what}未送达用户：${str(d.explanation) || "渠道暂时不可用"}`, "error");
+    return Boolean(d && d.delivered === false);
   }
 
   function scrollToBottom() {
@@ -553,8 +648,10 @@
     ui.send.disabled = true;
     ui.reply.value = ""; // at once, so a second Enter cannot send it twice
     try {
-      await api("POST", `conversations/${enc(id)}/messages`, { text });
+      const sent = await api("POST", `conversations/${enc(id)}/messages`, { text });
+      reportDelivery(sent, "消息");
       if (sameId(id, state.openId)) await loadTranscript(true);
+      refreshLists(); // the conversation's count of undelivered messages
     } catch (err) {
       if (sameId(id, state.openId) && !ui.reply.value) ui.reply.value = text; // nothing typed is lost
       report(err, "消息发送失败");
@@ -600,9 +697,9 @@
     state.busy = true;
     syncOpen();
     try {
-      await api("POST", `conversations/${enc(id)}/${path}`, body);
+      const data = await api("POST", `conversations/${enc(id)}/${path}`, body);
       if (sameId(id, state.openId)) closeConversation();
-      notice(done, "info");
+      if (!reportDelivery(data, `${done}，但通知`)) notice(done, "info");
       refreshLists();
       if (state.tab === "overview") loadAgents();
       return true;
@@ -677,7 +774,7 @@
 
   function renderAll() {
     ui.allCount.textContent = String(state.all.length);
-    const sig = JSON.stringify(state.all.map((h) => Object.assign({}, h, { waiting_seconds: 0 })));
+    const sig = JSON.stringify(state.all.map(stable));
     if (state.sigs.all === sig) return; // unchanged: keep the rows (and the focus on them)
     state.sigs.all = sig;
     fillTable(ui.allRows, state.all.map((h) => {

@@ -23,6 +23,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.handoff.attachment_store import AttachmentStore
+from bot.handoff.deliveries import DeliveryStore
 from bot.handoff.store import HandoffStore
 
 PG_URL = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -30,13 +32,16 @@ START = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)  # 10:00 in China
 
 
 class OffLoopOnly:
-    """The store, refusing every call made on the event loop's thread (it must run in a pool)."""
+    """The store (and its parts), refusing every call made on the event loop's thread (it
+    must run in a pool)."""
 
-    def __init__(self, store: HandoffStore) -> None:
+    def __init__(self, store: HandoffStore | AttachmentStore | DeliveryStore) -> None:
         self._store = store
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._store, name)
+        if isinstance(attribute, AttachmentStore | DeliveryStore):
+            return OffLoopOnly(attribute)
         if not callable(attribute):
             return attribute
 

@@ -12,9 +12,15 @@ from rasa.core.agent import Agent as RasaAgent
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ConversationPaused, UserUttered
+from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
+from sqlalchemy.exc import OperationalError
 
+from bot.handoff import transcript
+from bot.handoff.deliveries import DeliveryRecord
+from bot.handoff.errors import InvalidInput
+from bot.handoff.ids import new_id
 from bot.handoff.lifecycle import Lifecycle
+from bot.handoff.push import REASONS, Delivery, NotDeliverable
 from bot.handoff.store import HandoffStore
 
 SENDER = "a1b2c3d4e5f60718"
@@ -96,3 +102,104 @@ def test_stop_waiting(setup: Any) -> None:
     asyncio.run(steps.stop_waiting(handoff))
     assert store.get(handoff.id).status == "cancelled" and not _paused(rasa)
     assert "取消" in channel.sent[-1][1]["text"]
+
+
+class RefusingChannel(RecordingChannel):
+    """A channel whose platform refuses every message (WeChat after the 48-hour window)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+        self.tries = 0
+
+    async def push(self, sender_id: str, message: dict[str, Any]) -> None:
+        self.tries += 1
+        raise NotDeliverable(self.reason, "errcode 45015")
+
+
+def _outcomes(store: HandoffStore) -> list[tuple[bool, str | None]]:
+    return [(d.delivered, d.reason) for d in store.deliveries.for_sender(SENDER).values()]
+
+
+def test_every_step_records_what_its_push_did(setup: Any) -> None:
+    steps, store, _, rasa = setup
+    agent = store.add_agent("xiaowang", "小王", "password-123")
+    handoff = store.request_handoff(SENDER, "socketio", "normal", "交易失败", "")
+    taken = asyncio.run(steps.take(handoff.id, agent))
+    sent = asyncio.run(steps.reply(taken.handoff, agent, "您好"))
+    assert taken.delivery == Delivery(True) and sent.delivery == Delivery(True)
+    assert sent.message == {"text": "您好", "role": "agent", "agent_name": "小王"}
+    tracker = asyncio.run(rasa.tracker_store.retrieve(SENDER))
+    ids = [transcript.message_id(e) for e in tracker.events if isinstance(e, BotUttered)]
+    assert all(ids) and set(ids) == set(store.deliveries.for_sender(SENDER))
+    assert _outcomes(store) == [(True, None), (True, None)]
+
+
+def test_a_refused_push_stops_the_rest_and_every_message_is_recorded_undelivered(setup: Any) -> None:
+    steps, store, _, rasa = setup
+    refusing = RefusingChannel("unsubscribed")
+    steps.app.ctx.input_channels = [refusing]
+    agent = store.add_agent("xiaowang", "小王", "password-123")
+    handoff = store.request_handoff(SENDER, "socketio", "normal", "交易失败", "")
+    store.take(handoff.id, agent.id)
+    done = asyncio.run(steps.resolve(store.get(handoff.id), agent, "已解答"))
+    assert done.delivery == Delivery(False, "unsubscribed") and done.handoff.status == "resolved"
+    assert refusing.tries == 1  # the rating question would overtake the refused notice: not tried
+    assert _outcomes(store) == [(False, "unsubscribed"), (False, "unsubscribed")]
+    assert store.deliveries.undelivered([handoff.id]) == {handoff.id: 2}
+    assert [e.detail for e in store.audit_log() if e.action == "undelivered"] == [REASONS["unsubscribed"]] * 2
+    assert not asyncio.run(rasa.tracker_store.retrieve(SENDER)).is_paused()  # the step itself stands
+
+
+def test_a_notice_of_expiry_that_cannot_be_delivered_is_recorded(setup: Any) -> None:
+    steps, store, _, _ = setup
+    steps.app.ctx.input_channels = [RefusingChannel("window_closed")]
+    handoff = store.request_handoff(SENDER, "socketio", "normal", "其他", "")
+    asyncio.run(steps.expire(max_wait_seconds=0))
+    assert _outcomes(store) == [(False, "window_closed")]
+    assert store.deliveries.undelivered([handoff.id]) == {handoff.id: 1}
+
+
+def test_without_a_push_channel_the_message_is_kept_as_not_delivered(setup: Any) -> None:
+    steps, store, _, rasa = setup
+    steps.app.ctx.input_channels = []
+    agent = store.add_agent("xiaowang", "小王", "password-123")
+    handoff = store.request_handoff(SENDER, "rest", "normal", "其他", "")
+    taken = asyncio.run(steps.take(handoff.id, agent))
+    assert taken.delivery == Delivery(False, "no_push")
+    assert (
+        "已接入" in asyncio.run(rasa.tracker_store.retrieve(SENDER)).events[-1].text
+    )  # still in the transcript
+
+
+def test_an_outcome_that_cannot_be_recorded_is_logged_and_the_step_stands(
+    setup: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    steps, store, channel, _ = setup
+    agent = store.add_agent("xiaowang", "小王", "password-123")
+    handoff = store.request_handoff(SENDER, "socketio", "normal", "其他", "")
+    store.take(handoff.id, agent.id)
+
+    def down(records: Any) -> None:
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    store.deliveries.record = down
+    sent = asyncio.run(steps.reply(store.get(handoff.id), agent, "您好"))
+    assert sent.delivery == Delivery(True) and channel.sent[-1][1]["text"] == "您好"
+    assert "not recorded" in caplog.text
+
+
+def test_outcomes_are_checked(store: HandoffStore) -> None:
+    ok = DeliveryRecord(new_id(), SENDER, None, "wechat", False, "quota")
+    store.deliveries.record([ok])
+    for bad in (
+        DeliveryRecord("not-an-id", SENDER, None, "wechat", True),
+        DeliveryRecord(new_id(), SENDER, None, "wechat", False, "because"),
+        DeliveryRecord(new_id(), SENDER, None, "wechat", True, "quota"),
+        DeliveryRecord(new_id(), SENDER, None, "wechat", False, None),
+        DeliveryRecord(new_id(), "", None, "wechat", True),
+    ):
+        with pytest.raises(InvalidInput):
+            store.deliveries.record([bad])
+    assert list(store.deliveries.for_sender(SENDER)) == [ok.message_id]
+    assert store.deliveries.counts([SENDER, "other"]) == {SENDER: 1, "other": 0}

@@ -21,6 +21,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 
 from bot.handoff import transcript
+from bot.handoff.messages import console_messages
 from bot.handoff.store import HandoffStore
 from bot.tracker_store import MaskingSQLTrackerStore
 from tests.pii_corpus import leaks, samples
@@ -70,7 +71,12 @@ def test_the_console_transcript_is_masked(tmp_path: Path) -> None:
     asyncio.run(tracker_store.save(tracker))
     agent_lines = [transcript.agent_message(f"已收到：{s.text}", "小王") for s in samples()[:10]]
     asyncio.run(transcript.append(rasa, SENDER, list(agent_lines)))
-    messages: list[dict[str, Any]] = asyncio.run(transcript.read(rasa, SENDER))
+    events = asyncio.run(transcript.read_events(rasa, SENDER))
+    messages: list[dict[str, Any]] = console_messages(events, {})
     assert len(messages) >= 60 and {m["role"] for m in messages} >= {"user", "agent"}
     texts = "\n".join(str(m.get("text")) for m in messages)  # not the timestamps: digits by chance
     assert leaks(texts) == []
+    # the ids that link agent messages to their delivery outcomes survive the masking
+    assert [transcript.message_id(e) for e in events if transcript.message_id(e)] == [
+        transcript.message_id(line) for line in agent_lines
+    ]

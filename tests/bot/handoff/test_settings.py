@@ -20,6 +20,12 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (settings.db_threads, settings.db_timeout_seconds, settings.retry_seconds) == (4, 5, 30)
     assert settings.retry_dir == "var/handoff_retry"  # beside the SQLite file
     assert not (tmp_path / "var" / "handoff_retry").exists()  # created when first used
+    assert settings.attachment_max_bytes == 2 * 1024 * 1024
+
+
+def test_the_largest_image_a_user_may_send() -> None:
+    env = {"HANDOFF_DB_URL": "sqlite://", "HANDOFF_ATTACHMENT_MAX_BYTES": "524288"}
+    assert HandoffSettings.from_env(env).attachment_max_bytes == 524288
 
 
 def test_throttle_cookie_pool_and_retry_settings(tmp_path: Path) -> None:
@@ -118,6 +124,9 @@ def test_values_from_the_environment(tmp_path: Path) -> None:
         ("HANDOFF_DB_TIMEOUT_SECONDS", "0"),
         ("HANDOFF_RETRY_SECONDS", "0"),
         ("HANDOFF_RETRY_DIR", "var/\x00retry"),
+        ("HANDOFF_ATTACHMENT_MAX_BYTES", "100"),
+        ("HANDOFF_ATTACHMENT_MAX_BYTES", "2MB"),
+        ("HANDOFF_ATTACHMENT_MAX_BYTES", "20971521"),
     ],
 )
 def test_bad_values_fail_fast(name: str, value: str, tmp_path: Path) -> None:
