@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets
+.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu
 
 help:
 	@echo "make run    set up, train if needed, start the action server and the Rasa server"
@@ -75,6 +75,11 @@ outbox: setup
 
 tickets: setup
 	$(PY) -m actions.backend.cli tickets
+
+# --- social channels --------------------------------------------------------
+# The WeChat Official Account's custom menu (bot/channels/wechat/menu.yml), with the WECHAT_* environment.
+wechat-menu: setup
+	$(PY) -m bot.channels.wechat menu
 
 # --- quality --------------------------------------------------------------
 test: $(MODEL) $(WIDGET_VENDOR) browser
