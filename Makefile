@@ -17,13 +17,15 @@ export PYTHONHASHSEED := 0
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu
+.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu telegram-webhook telegram-webhook-info
 
 help:
 	@echo "make run    set up, train if needed, start the action server and the Rasa server"
 	@echo "make test   set up, train if needed, run every test"
 	@echo "make train | shell | eval | lint | lock | clean"
 	@echo "make sandbox-reseed | outbox | tickets   the sandbox wallet backend"
+	@echo "make wechat-menu                         create the WeChat custom menu (WECHAT_* set)"
+	@echo "make telegram-webhook URL=https://<host>/webhooks/telegram/webhook   register the Telegram webhook"
 
 # --- set-up ---------------------------------------------------------------
 $(VENV)/.installed: requirements.lock .python-version
@@ -80,6 +82,14 @@ tickets: setup
 # The WeChat Official Account's custom menu (bot/channels/wechat/menu.yml), with the WECHAT_* environment.
 wechat-menu: setup
 	$(PY) -m bot.channels.wechat menu
+
+# Telegram, at deploy time (TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET in the environment).
+telegram-webhook: setup
+	@test -n "$(URL)" || { echo "usage: make telegram-webhook URL=https://<host>/webhooks/telegram/webhook"; exit 2; }
+	$(PY) -m bot.channels.telegram set-webhook --url "$(URL)"
+
+telegram-webhook-info: setup
+	$(PY) -m bot.channels.telegram info
 
 # --- quality --------------------------------------------------------------
 test: $(MODEL) $(WIDGET_VENDOR) browser
