@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu telegram-webhook telegram-webhook-info
+.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu wechat-sim telegram-webhook telegram-webhook-info
 
 help:
 	@echo "make run    set up, train if needed, start the action server and the Rasa server"
@@ -25,6 +25,7 @@ help:
 	@echo "make train | shell | eval | lint | lock | clean"
 	@echo "make sandbox-reseed | outbox | tickets   the sandbox wallet backend"
 	@echo "make wechat-menu                         create the WeChat custom menu (WECHAT_* set)"
+	@echo "make wechat-sim                          a fake WeChat and a page to chat as a WeChat user"
 	@echo "make telegram-webhook URL=https://<host>/webhooks/telegram/webhook   register the Telegram webhook"
 
 # --- set-up ---------------------------------------------------------------
@@ -82,6 +83,11 @@ tickets: setup
 # The WeChat Official Account's custom menu (bot/channels/wechat/menu.yml), with the WECHAT_* environment.
 wechat-menu: setup
 	$(PY) -m bot.channels.wechat menu
+
+# A fake WeChat (API and users) and a page to chat as a WeChat user. It prints the WECHAT_*
+# settings for the Rasa server (also in var/wechat_sim.env). e.g. WECHAT_SIM_ARGS="--mode safe"
+wechat-sim: setup
+	$(PY) -m bot.channels.wechat_sim $(WECHAT_SIM_ARGS)
 
 # Telegram, at deploy time (TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET in the environment).
 telegram-webhook: setup

@@ -3,8 +3,9 @@ fetched by whoever wins a claim (the refresh lock), so a cluster fetches it once
 
 Fetching a ``cgi-bin/token`` invalidates the previous one within minutes, so a per-process
 cache (wechatpy's) makes instances log each other out. ``cgi-bin/stable_token`` does not
-rotate in normal mode; a rejected token is replaced with ``force_refresh`` once, by one
-process, and the others pick the new one up from the cache.
+rotate in normal mode; a rejected token is replaced by one process (a plain call, then
+``force_refresh`` only if that gives the refused token back), and the others pick the new
+one up from the cache.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class AccessTokens:
 
     async def get(self, rejected: str | None = None) -> str:
         """A valid token: the cached one, unless it is ``rejected`` (the platform refused it),
-        in which case the one process holding the lock fetches a new one with force_refresh.
+        in which case the one process holding the lock fetches a new one.
 
         Raises:
             ApiError: the platform refused the credentials, or no token arrived in time.
@@ -66,7 +67,11 @@ class AccessTokens:
         cached = await self._state.get(self._key)  # refreshed while we waited for the lock
         if cached and cached != rejected:
             return cached
-        token, expires_in = await self._fetch(rejected is not None)
+        # A plain stable_token call already gives a fresh token once the old one expired
+        # (42001); force_refresh (20 a day, 30 s apart) only when it hands back the refused one.
+        token, expires_in = await self._fetch(False)
+        if rejected is not None and token == rejected:
+            token, expires_in = await self._fetch(True)
         ttl = max(60.0, float(expires_in) - EXPIRY_MARGIN_SECONDS)
         await self._state.put(self._key, token, ttl)
         return token

@@ -47,6 +47,7 @@ def test_concurrent_processes_fetch_the_token_once(state: SharedState) -> None:
 
 
 def test_a_refused_token_is_replaced_once_with_force_refresh(state: SharedState) -> None:
+    """40001: the plain call hands the refused token back, so one forced refresh replaces it."""
     platform = Platform()
 
     async def scenario() -> tuple[str, list[str]]:
@@ -58,7 +59,27 @@ def test_a_refused_token_is_replaced_once_with_force_refresh(state: SharedState)
     first, replaced = asyncio.run(scenario())
     assert first == "token-1"
     assert set(replaced) == {"token-2"}
-    assert platform.fetches == [False, True]
+    assert platform.fetches == [False, False, True]
+
+
+def test_an_expired_token_is_replaced_without_spending_a_forced_refresh(state: SharedState) -> None:
+    """42001: a plain stable_token call already gives the new token (force_refresh is rationed)."""
+
+    class Expiring(Platform):
+        async def fetch(self, force: bool) -> tuple[str, int]:
+            self.fetches.append(force)
+            self.version += 1
+            return f"token-{self.version - 1}", 7200
+
+    platform = Expiring()
+
+    async def scenario() -> list[str]:
+        processes = _processes(state, platform)
+        first = await processes[0].get()
+        return list(await asyncio.gather(*(t.get(rejected=first) for t in processes)))
+
+    assert set(asyncio.run(scenario())) == {"token-2"}
+    assert platform.fetches == [False, False]
 
 
 def test_a_failed_fetch_releases_the_lock(state: SharedState) -> None:
