@@ -105,7 +105,7 @@ test-fast: $(MODEL)
 	$(PY) -m pytest -m "not server"
 
 eval: $(MODEL)
-	$(PY) -m scripts.eval_nlu
+	$(PY) -m scripts.eval_nlu --resume
 	$(PY) -m scripts.eval_answers
 	$(PY) -m scripts.eval_dialogue
 

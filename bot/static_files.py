@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from sanic import response
@@ -29,8 +30,8 @@ def resolve(root: Path, name: str) -> Path | None:
 
 
 async def serve(root: Path, name: str) -> HTTPResponse:
-    """The file, or a JSON 404."""
-    path = resolve(root, name)
+    """The file, or a JSON 404 (the file system is asked off the event loop)."""
+    path = await asyncio.to_thread(resolve, root, name)
     if path is None:
         return response.json({"error": "not_found", "message": "Not found."}, 404)
     return await response.file(str(path), mime_type=MIME_TYPES[path.suffix])

@@ -76,6 +76,21 @@ def _heldout() -> list[dict[str, Any]]:
     ]
 
 
+def _fingerprint() -> str:
+    """What a result depends on: the training data, the held-out set, the configuration and
+    the project's NLU code."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = [*sorted((ROOT / "data").rglob("*")), ROOT / HELDOUT, ROOT / "config.yml"]
+    files += sorted((ROOT / "bot" / "nlu").glob("*.py"))
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def worker(name: str, workdir: Path) -> dict[str, Any]:
     """Train, load and run one Rasa pipeline; return predictions and figures."""
     from rasa.core.agent import Agent
@@ -285,6 +300,7 @@ def main() -> None:
     parser.add_argument("--worker", choices=sorted(PIPELINES))
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--only", nargs="*", choices=sorted(PIPELINES))
+    parser.add_argument("--resume", action="store_true", help="reuse results for the same inputs")
     args = parser.parse_args()
     os.chdir(ROOT)
     if args.worker:
@@ -295,9 +311,18 @@ def main() -> None:
     REPORTS.mkdir(exist_ok=True)
     gold = _heldout()
     runs: dict[str, dict[str, Any]] = {}
+    # A pipeline's result is kept under .eval-work/ with the fingerprint of what it was trained
+    # and scored on, so an interrupted run goes on where it stopped (--resume).
+    results_dir = ROOT / ".eval-work" / _fingerprint()
+    results_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="eval-") as tmp:
         workdir = Path(tmp)
         for name in args.only or PIPELINES:
+            kept = results_dir / f"{name}.json"
+            if args.resume and kept.exists():
+                print(f"== kept from an earlier run: {PIPELINES[name]}", flush=True)
+                runs[name] = json.loads(kept.read_text(encoding="utf-8"))
+                continue
             print(f"== training and evaluating: {PIPELINES[name]}", flush=True)
             env = {**os.environ, "RASA_CACHE_DIRECTORY": str(workdir / f"cache-{name}")}
             subprocess.run(
@@ -306,6 +331,7 @@ def main() -> None:
                 env=env,
             )
             runs[name] = json.loads((workdir / f"{name}.json").read_text(encoding="utf-8"))
+            kept.write_text(json.dumps(runs[name]), encoding="utf-8")
     runs["tfidf_logreg"] = tfidf_baseline()
     results = {name: _scores(gold, run) for name, run in runs.items()}
     if "project" in runs:

@@ -2,9 +2,10 @@
 hours or with nobody on duty, take a message with a reference number. Also the rating
 the user gives after an agent resolved the conversation.
 
-The handoff is reached through its narrow client (``bot.handoff.client``). When the handoff
-store is down the user hears ``utter_handoff_unavailable`` (never silence or an error) and the
-request is kept on disk and recorded as a message, with raised priority, when the store is back.
+The handoff is reached through its narrow client (``bot.handoff.client``), nothing else of it.
+When the handoff store is down the user hears ``utter_handoff_unavailable`` (never silence or an
+error) and the request is kept on disk and recorded as a message, with raised priority, when
+the store is back.
 """
 
 from __future__ import annotations
@@ -21,10 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.flows.text import entity_value, user_text
-from bot.handoff.cancel import load_words
-from bot.handoff.client import HandoffClient
-from bot.handoff.errors import HandoffError, StoreUnavailable
-from bot.handoff.settings import HandoffSettings
+from bot.handoff.client import HandoffClient, HandoffError, StoreUnavailable
 from bot.masking import mask_text
 
 logger = logging.getLogger(__name__)
@@ -59,7 +57,7 @@ PLUMBING = {
 @lru_cache(maxsize=1)
 def handoff_client() -> HandoffClient:
     """The handoff client shared by the actions (it connects on first use)."""
-    return HandoffClient(HandoffSettings.from_env())
+    return HandoffClient.from_env()
 
 
 def _printable(text: str) -> str:
@@ -130,15 +128,14 @@ class ActionHandoff(Action):
             dispatcher.utter_message(
                 response="utter_handoff_message_left",
                 reference=outcome.reference,
-                agent_hours=client.settings.agent_hours,
+                agent_hours=client.agent_hours,
             )
             return reset
-        position = max(outcome.position, 1)
         dispatcher.utter_message(
             response="utter_handoff_queued",
-            position=position,
-            wait_minutes=position * client.settings.expected_minutes_per_position,
-            buttons=[dict(load_words().button)],
+            position=max(outcome.position, 1),
+            wait_minutes=client.expected_wait_minutes(outcome.position),
+            buttons=[client.cancel_button()],
         )
         return [*reset, ConversationPaused()]
 

@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse
 from bot.channels.options import TextOnlyCollectingOutputChannel
 from bot.handoff.gate import after_user_message
 from bot.masking import install_log_masking
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class GuardedRestInput(RestInput):
         self._token = token
         if not token:
             logger.warning("REST channel: %s is not set, every call will be refused", TOKEN_ENV)
-        self._limiter = RateLimiter(rate_limit, 60.0)
+        self._limiter = rate_limiter(rate_limit, 60.0, "rest")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The health and webhook routes."""
@@ -148,7 +148,7 @@ class GuardedRestInput(RestInput):
                     raise PayloadError(400, "invalid_json", "The body is not valid JSON.") from error
                 caller_sender, text, metadata = parse_payload(body, self.max_message_chars)
                 sender = SENDER_PREFIX + caller_sender
-                if not self._limiter.allow(sender):
+                if not await self._limiter.admit(sender):
                     raise PayloadError(429, "rate_limited", "Too many messages; please slow down.")
             except PayloadError as error:
                 logger.info("rest webhook refused a request: %s", error.code)

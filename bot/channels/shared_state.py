@@ -8,7 +8,9 @@ set-if-absent with a time to live.
 
 ``CHANNEL_STATE_URL`` chooses the store: ``redis://…`` uses Redis (``SET NX PX``, the
 cluster's choice); ``sqlite:///…`` or ``postgresql://…`` a SQL table (the embedded default is
-``sqlite:///var/channel_state.db``). Why not Rasa's lock store: it locks conversations, it
+``sqlite:///var/channel_state.db``). The same Redis (``shared_redis``) holds the rate limits
+(``bot.ratelimit``) and the widget's de-duplication and identity bindings; without Redis
+those stay in each process. Why not Rasa's lock store: it locks conversations, it
 has no values with a time to live and no set-if-absent across processes for SQL.
 SQL calls run in a worker thread, never on the event loop.
 """
@@ -19,7 +21,7 @@ import asyncio
 import os
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.engine import Engine
@@ -28,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.handoff.db import build_engine
 
 DEFAULT_URL = "sqlite:///var/channel_state.db"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 MAX_KEY = 200
 
 _metadata = MetaData()
@@ -147,6 +150,11 @@ class RedisState:
         self._redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._prefix = prefix
 
+    @property
+    def client(self) -> Any:
+        """The ``redis.asyncio`` client (for other shared structures than keys: rate limits)."""
+        return self._redis
+
     async def claim(self, key: str, ttl: float, value: str = "") -> bool:
         """Set ``key`` if it is absent (or expired); True when this call set it."""
         done = await self._redis.set(self._prefix + _checked(key), value, nx=True, px=max(1, int(ttl * 1000)))
@@ -169,10 +177,30 @@ class RedisState:
 _stores: dict[str, SharedState] = {}
 
 
+def configured_url(url: str | None = None) -> str:
+    """``url``, else ``CHANNEL_STATE_URL``, else the embedded SQLite file."""
+    return url or os.environ.get("CHANNEL_STATE_URL") or DEFAULT_URL
+
+
+def is_redis_url(url: str) -> bool:
+    """Whether the URL names a Redis server."""
+    return url.startswith(REDIS_SCHEMES)
+
+
 def shared_state(url: str | None = None) -> SharedState:
     """The store for ``url`` (default: ``CHANNEL_STATE_URL``, else the embedded SQLite file),
     one per URL in this process."""
-    url = url or os.environ.get("CHANNEL_STATE_URL") or DEFAULT_URL
+    url = configured_url(url)
     if url not in _stores:
-        _stores[url] = RedisState(url) if url.startswith(("redis://", "rediss://")) else SqlState(url)
+        _stores[url] = RedisState(url) if is_redis_url(url) else SqlState(url)
     return _stores[url]
+
+
+def shared_redis(url: str | None = None) -> Any | None:
+    """The ``redis.asyncio`` client of the shared state when it is Redis, else None (nothing
+    connects here)."""
+    url = configured_url(url)
+    if not is_redis_url(url):
+        return None
+    store = shared_state(url)
+    return store.client if isinstance(store, RedisState) else None

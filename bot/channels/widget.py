@@ -12,6 +12,11 @@ Socket events (path /socket.io):
        identity_changed (a token for another account: start a new session), invalid_event,
        message_too_long, rate_limited, internal_error.
 Agent messages and notices arrive through ``push`` (bot/handoff/push.py) in the same room.
+
+Several instances: with ``SOCKETIO_REDIS_URL`` the rooms span every instance (widget_bus), and
+with a Redis ``CHANNEL_STATE_URL`` the rate limit, the resent-message ids and the identity
+bindings are shared (bot.ratelimit, widget_dedupe, widget_identity); otherwise each lives in
+this process, which is right for one server.
 """
 
 from __future__ import annotations
@@ -26,22 +31,18 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, Sanic
 from socketio import AsyncServer
 
-from bot.channels.socket_events import (
-    CLIENT_MESSAGE_ID,
-    EventError,
-    SeenMessages,
-    UserEvent,
-    parse_user_event,
-)
+from bot.channels.socket_events import CLIENT_MESSAGE_ID, EventError, UserEvent, parse_user_event
+from bot.channels.widget_bus import client_manager, emit_reached
 from bot.channels.widget_cors import socket_origin_check
-from bot.channels.widget_identity import IdentityBindings, token_subject
+from bot.channels.widget_dedupe import message_dedupe
+from bot.channels.widget_identity import identity_bindings, token_subject
 from bot.channels.widget_routes import register_routes
 from bot.channels.widget_sessions import resume_or_issue, sender_of, session_of, sign_session
 from bot.channels.widget_settings import WidgetSettings
 from bot.handoff.gate import after_user_message
 from bot.handoff.push import NotDeliverable
 from bot.masking import install_log_masking
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import rate_limiter
 
 logger = logging.getLogger(__name__)
 MAX_SOCKET_PAYLOAD_BYTES = 256 * 1024
@@ -76,27 +77,32 @@ class WidgetSocketIOInput(SocketIOInput):
         super().__init__(session_persistence=True, metadata_key="customData")
         self.settings = settings
         self.max_message_chars = settings.max_message_chars
-        self._limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
-        self._seen = SeenMessages()
-        self._identities = IdentityBindings()
+        self._limiter = rate_limiter(settings.rate_limit_per_minute, 60.0, "widget")
+        self._seen = message_dedupe()
+        self._identities = identity_bindings()
         self._app: Sanic | None = None
 
     async def push(self, sender_id: str, message: dict[str, Any]) -> None:
         """Send an agent message or a notice to every tab of the session (its room).
 
+        With several instances the message goes to the room on every instance (widget_bus).
+
         Raises:
-            NotDeliverable: the sender is not a widget conversation, or the socket is not running.
+            NotDeliverable: the sender is not a widget conversation, the socket is not running,
+                or the other instances could not be reached.
         """
         if session_of(sender_id) is None:
             raise NotDeliverable("unknown_sender", "not a widget conversation")
         if self.sio is None:
             raise NotDeliverable("unavailable", "the widget socket is not running")
-        await self.sio.emit(self.bot_message_evt, message, room=sender_id)
+        if not await emit_reached(self.sio, self.bot_message_evt, message, sender_id):
+            raise NotDeliverable("unavailable", "the instances' message bus did not take it")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The socket.io server and the widget's HTTP routes."""
         sio = AsyncServer(
             async_mode="sanic",
+            client_manager=client_manager(self.settings.socketio_redis_url, self.settings.socketio_channel),
             cors_allowed_origins=socket_origin_check(self.settings.cors_allowed_origins),
             cors_credentials=False,  # the widget sends no cookies
             max_http_buffer_size=MAX_SOCKET_PAYLOAD_BYTES,
@@ -112,7 +118,7 @@ class WidgetSocketIOInput(SocketIOInput):
         register_routes(bp, self.settings)
         return bp
 
-    def _checked(self, bound: str | None, event: UserEvent) -> str:
+    async def _checked(self, bound: str | None, event: UserEvent) -> str:
         """The session a parsed message may be handled in: only the socket's own.
 
         Raises:
@@ -123,9 +129,9 @@ class WidgetSocketIOInput(SocketIOInput):
         if event.session_id != bound:
             raise EventError("session_mismatch", "会话无效，消息未发送。请刷新页面后重试。")
         subject = token_subject(event.metadata, self.settings.identity_secret)
-        if not self._identities.accept(bound, subject):
+        if not await self._identities.admits(bound, subject):
             raise EventError("identity_changed", "登录身份已变化，请开始新的对话。")
-        if not self._limiter.allow(bound):
+        if not await self._limiter.admit(bound):
             raise EventError("rate_limited", "您发送得太快了，请稍等片刻再发。")
         return bound
 
@@ -159,7 +165,7 @@ class WidgetSocketIOInput(SocketIOInput):
             try:
                 bound = (await sio.get_session(sid)).get("session_id")
                 event = parse_user_event(data, self.max_message_chars)
-                session_id = self._checked(bound, event)
+                session_id = await self._checked(bound, event)
             except EventError as error:
                 logger.info("widget channel refused an event: %s", error.code)
                 refused = {"code": error.code, "message": error.message}
@@ -171,7 +177,7 @@ class WidgetSocketIOInput(SocketIOInput):
             sender = sender_of(session_id)
             if event.client_message_id:
                 await sio.emit("message_ack", {"client_message_id": event.client_message_id}, room=sid)
-                if not self._seen.first_time(session_id, event.client_message_id):
+                if not await self._seen.first_time(session_id, event.client_message_id):
                     return
             output = WidgetOutput(sio, self.bot_message_evt)
             try:

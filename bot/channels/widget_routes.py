@@ -29,7 +29,7 @@ from bot.channels.widget_cors import cors_headers
 from bot.channels.widget_sessions import MAX_PROOF_CHARS, InvalidSession, sender_of, verify_session
 from bot.channels.widget_settings import WidgetSettings
 from bot.identity import sign_identity
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import rate_limiter
 from bot.static_files import serve
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
@@ -88,7 +88,7 @@ def demo_token(settings: WidgetSettings, now: float | None = None) -> dict[str, 
 
 def register_routes(bp: Blueprint, settings: WidgetSettings) -> None:
     """Add the widget's HTTP routes to the channel's blueprint."""
-    limiter = RateLimiter(settings.history_per_minute, 60.0)
+    limiter = rate_limiter(settings.history_per_minute, 60.0, "widget-history")
 
     def reply(request: Request, body: Any, status: int = 200) -> HTTPResponse:
         headers = cors_headers(request.headers.get("Origin"), settings.cors_allowed_origins)
@@ -105,7 +105,7 @@ def register_routes(bp: Blueprint, settings: WidgetSettings) -> None:
             body = request.body if request.method == "POST" else None
             proof = proof_of(request.headers.get(SESSION_HEADER), body)
             session_id = session_from_proof(proof, settings.session_secret)
-            if not limiter.allow(session_id):
+            if not await limiter.admit(session_id):
                 raise WidgetHttpError(429, "rate_limited", "Too many requests; please slow down.")
         except WidgetHttpError as error:
             return refuse(request, error)

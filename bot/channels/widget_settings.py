@@ -10,6 +10,12 @@ Environment:
     WIDGET_SESSION_SECRET   signs the session proofs (see widget_sessions)
     WIDGET_DEMO_IDENTITY    "1" turns /widget/demo-token on (make run does; never in production)
     IDENTITY_SECRET         the website's identity-token secret (signs the demo token)
+    SOCKETIO_REDIS_URL      several instances: python-socketio's Redis manager on this Redis,
+                            so a push from any instance reaches the user's socket on any
+                            instance (unset: the in-process manager, one server)
+    SOCKETIO_REDIS_CHANNEL  the Redis channel of that manager (``united-wallet-widget``)
+    CHANNEL_STATE_URL       when Redis: rate limits, resent-message ids and identity bindings
+                            are shared by every instance (bot.channels.shared_state)
 """
 
 from __future__ import annotations
@@ -20,11 +26,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.widget_bus import DEFAULT_CHANNEL
 from bot.channels.widget_sessions import session_secret
 
 logger = logging.getLogger(__name__)
 
 DEMO_FLAG_ENV = "WIDGET_DEMO_IDENTITY"
+SOCKETIO_REDIS_ENV = "SOCKETIO_REDIS_URL"
+SOCKETIO_CHANNEL_ENV = "SOCKETIO_REDIS_CHANNEL"
+_REDIS_URL = re.compile(r"^(?:redis|rediss|redis\+sentinel|unix)://\S+$")
+_BUS_CHANNEL = re.compile(r"^[A-Za-z0-9:._-]{1,100}$")
 IDENTITY_SECRET_ENV = "IDENTITY_SECRET"
 _ORIGIN = re.compile(r"^https?://(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::\d{1,5})?$")
 _TRUE = ("1", "true", "yes", "on")
@@ -65,6 +76,22 @@ def parse_flag(name: str, value: str | None) -> bool:
     raise ValueError(f"{name} must be 1 or 0")
 
 
+def parse_socketio_redis(url: str | None, channel: str | None) -> tuple[str | None, str]:
+    """The socket.io Redis URL (None: in-process) and its channel name.
+
+    Raises:
+        ValueError: a URL that is not redis://, rediss://, redis+sentinel:// or unix://, or a
+            channel name with other than letters, digits and ``:._-``.
+    """
+    url = (url or "").strip() or None
+    if url is not None and not _REDIS_URL.match(url):
+        raise ValueError(f"{SOCKETIO_REDIS_ENV} must be a redis:// (or rediss://, unix://) URL")
+    name = (channel or "").strip() or DEFAULT_CHANNEL
+    if not _BUS_CHANNEL.match(name):
+        raise ValueError(f"{SOCKETIO_CHANNEL_ENV} may hold letters, digits and :._- only")
+    return url, name
+
+
 @dataclass(frozen=True)
 class WidgetSettings:
     """Everything the widget channel is configured with."""
@@ -78,6 +105,8 @@ class WidgetSettings:
     demo_account: str | None = None
     demo_name: str = ""
     demo_enabled: bool = False
+    socketio_redis_url: str | None = None
+    socketio_channel: str = DEFAULT_CHANNEL
 
     def __post_init__(self) -> None:
         """Fail fast on limits that would switch a guard off."""
@@ -100,6 +129,9 @@ class WidgetSettings:
         """
         credentials = credentials or {}
         account = credentials.get("demo_identity_account")
+        redis_url, bus_channel = parse_socketio_redis(
+            environ.get(SOCKETIO_REDIS_ENV), environ.get(SOCKETIO_CHANNEL_ENV)
+        )
         settings = cls(
             session_secret=session_secret(environ),
             max_message_chars=int(credentials.get("max_message_chars", 1000)),
@@ -110,6 +142,8 @@ class WidgetSettings:
             demo_account=str(account) if account else None,
             demo_name=str(credentials.get("demo_identity_name", "")),
             demo_enabled=parse_flag(DEMO_FLAG_ENV, environ.get(DEMO_FLAG_ENV)),
+            socketio_redis_url=redis_url,
+            socketio_channel=bus_channel,
         )
         if settings.demo_token_available:
             logger.warning(

@@ -1,4 +1,10 @@
-"""The action server's one narrow way into the handoff: ask for a person, rate the service.
+"""The action server's one narrow way into the handoff: ask for a person, rate the service,
+and what the user is told about it (agent hours, the expected wait, the queue's cancel button).
+
+The actions import this module only (and the pure ``attachment_refs`` and ``ids``); it owns
+the SQL. The two servers share nothing but the handoff database, each creating the schema if
+it is missing and reconnecting by itself (``pool_pre_ping``), so either keeps working while
+the other restarts. Importing it loads no Rasa server code (no Sanic, no Rasa core).
 
 Blocking (SQL): the actions call it in a worker thread. When the store is down the request is
 kept on disk (``bot.handoff.retry``) and recorded as a message when the store is back;
@@ -13,13 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.handoff.cancel import load_words
 from bot.handoff.db import utcnow
-from bot.handoff.errors import StoreUnavailable
+from bot.handoff.errors import HandoffError, StoreUnavailable
 from bot.handoff.retry import MissedRequest, RetrySpool, RetryWorker
 from bot.handoff.settings import HandoffSettings, within_hours
 from bot.handoff.store import HandoffStore
 from bot.handoff.workers import guarded
 
+__all__ = ["HandoffClient", "HandoffError", "HandoffOutcome", "StoreUnavailable"]
 logger = logging.getLogger(__name__)
 
 
@@ -35,6 +43,11 @@ class HandoffOutcome:
 class HandoffClient:
     """Requests for a person and ratings, over the shared handoff store."""
 
+    @classmethod
+    def from_env(cls) -> HandoffClient:
+        """The client configured from HANDOFF_* (SettingsError on a bad value)."""
+        return cls(HandoffSettings.from_env())
+
     def __init__(
         self,
         settings: HandoffSettings,
@@ -49,6 +62,20 @@ class HandoffClient:
         self._clock = clock
         self._schema_lock = threading.Lock()
         self._schema_ready = False
+
+    @property
+    def agent_hours(self) -> str:
+        """When agents work (China time, ``HH:MM-HH:MM``)."""
+        return self.settings.agent_hours
+
+    def expected_wait_minutes(self, position: int) -> int:
+        """The wait announced to a user at ``position`` in the queue (at least one place)."""
+        return max(position, 1) * self.settings.expected_minutes_per_position
+
+    @staticmethod
+    def cancel_button() -> dict[str, str]:
+        """The queue notice's "stop waiting" button (the gate recognizes it)."""
+        return dict(load_words().button)
 
     def _ensure_schema(self) -> None:
         with self._schema_lock:

@@ -1,5 +1,6 @@
 """The agent console, served by the Rasa server under /console (configured as a channel in
-credentials.yml: ``bot.handoff.console.ConsoleInput``).
+credentials.yml: ``bot.handoff.console.ConsoleInput``). It uses the server's handoff service,
+which ``bot.handoff.startup`` starts and stops (503 while it is not running).
 
 Every API route needs a logged-in agent (session cookie); every POST needs the header
 ``X-Console-Request: 1`` and a JSON object. Only the assigned agent or a supervisor may read
@@ -33,8 +34,7 @@ from bot.handoff.lifecycle import Step
 from bot.handoff.live import Snapshot, stream_changes
 from bot.handoff.messages import console_messages
 from bot.handoff.models import Agent, Handoff
-from bot.handoff.service import HandoffService
-from bot.handoff.settings import HandoffSettings
+from bot.handoff.service import HandoffService, handoff_service
 from bot.handoff.views import agents_json, audit_json, handoff_json, handoffs_json
 from bot.handoff.window import has_window
 from bot.masking import install_log_masking
@@ -62,15 +62,13 @@ class ConsoleInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> ConsoleInput:
-        """Settings come from the environment (HANDOFF_*), validated at start."""
+        """The process's handoff service (settings from HANDOFF_*, validated at start)."""
         install_log_masking()
-        return cls(HandoffSettings.from_env())
+        return cls(handoff_service())
 
-    def __init__(self, settings: HandoffSettings) -> None:
-        """Create the console; the store is opened when the server starts."""
-        self.settings = settings
-        self.service = HandoffService(settings)
-        self.store = self.service.store
+    def __init__(self, service: HandoffService) -> None:
+        """Create the console on the handoff service (started by ``bot.handoff.startup``)."""
+        self.service = service
         self.canned_replies: list[str] = []
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -81,11 +79,6 @@ class ConsoleInput(InputChannel):
         @bp.listener("after_server_start")
         async def start(app: Sanic, _: Any) -> None:
             self.canned_replies = await asyncio.to_thread(_read_canned)
-            await service.start(app)
-
-        @bp.listener("before_server_stop")
-        async def stop(app: Sanic, _: Any) -> None:
-            await service.stop()
 
         @bp.route("/", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:

@@ -10,6 +10,7 @@ server nothing; every store call runs in the console's pool, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -20,10 +21,11 @@ from sanic.response import HTTPResponse
 
 from bot.handoff import errors
 from bot.handoff.console_http import Handler, check_csrf, guarded, json_body
-from bot.handoff.service import HandoffService
+from bot.handoff.service import HandoffService, service_of
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.views import agent_json
 
+logger = logging.getLogger(__name__)
 COOKIE = "uw_console"
 COOKIE_PATH = "/console"
 MAX_USERNAME, MAX_PASSWORD = 64, 256
@@ -55,13 +57,25 @@ def client_address(request: Request) -> str:
     return str(request.remote_addr or request.ip or "unknown")
 
 
+def require_running(request: Request, service: HandoffService) -> None:
+    """NotRunning unless ``service`` is the one the server started (``bot.handoff.startup``)."""
+    if service_of(request.app) is service and service.running:
+        return
+    if not getattr(request.app.ctx, "handoff_not_running_logged", False):
+        request.app.ctx.handoff_not_running_logged = True  # once per server, not per request
+        logger.error("console: the handoff service is not running (bot.handoff.startup in credentials.yml)")
+    raise errors.NotRunning("handoff service not running")
+
+
 def agent_required(service: HandoffService) -> Callable[[Handler], Handler]:
     """A decorator: the handler gets the agent of a live session (401 without one, 403 for a
-    POST without the console's header); the handoff's errors become their responses."""
+    POST without the console's header, 503 while the handoff service is not running); the
+    handoff's errors become their responses."""
 
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse | None:
+            require_running(request, service)
             agent = await service.workers.console.run(service.store.session_agent, session_token(request))
             if agent is None:
                 raise errors.AuthError("no session")
@@ -81,6 +95,7 @@ def register_auth(bp: Blueprint, service: HandoffService) -> None:
     @bp.route("/api/login", methods=["POST"])
     @guarded
     async def login(request: Request) -> HTTPResponse:
+        require_running(request, service)
         check_csrf(request)
         data = json_body(request)
         username, password = data.get("username"), data.get("password")

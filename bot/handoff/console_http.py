@@ -33,6 +33,7 @@ MESSAGES = {
     "attachment_not_found": "图片不存在，或您无权查看。",
     "rate_limited": "登录尝试过于频繁，请稍后再试。",
     "store_unavailable": "服务暂时不可用，请稍后重试。",
+    "handoff_not_running": "服务暂时不可用，请稍后重试。",
     "payload_too_large": "请求内容过长。",
     "csrf": "Missing X-Console-Request header.",
 }

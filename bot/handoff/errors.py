@@ -48,6 +48,13 @@ class StoreUnavailable(HandoffError):
     code = "store_unavailable"
 
 
+class NotRunning(HandoffError):
+    """The handoff service is not running in this server (not registered, or stopping)."""
+
+    status = 503
+    code = "handoff_not_running"
+
+
 class Throttled(HandoffError):
     """Too many attempts (failed logins); try again in ``retry_after`` seconds."""
 

@@ -1,6 +1,10 @@
 """The handoff's background task in the Rasa server: every round, pending handoffs past the
 limit become messages (their users are told) and expired agent sessions are deleted.
 
+The round runs on one server at a time: the leader (``bot.handoff.leader``: a PostgreSQL
+advisory lock; on SQLite every server). Whoever sweeps, a request expires in one conditional
+UPDATE, so its user is told once, by the server whose UPDATE expired it.
+
 A round that finds the store down logs one line and the next round tries again; the schema
 is created in the first round that can reach the database.
 """
@@ -22,12 +26,19 @@ logger = logging.getLogger(__name__)
 ROUND_SECONDS = 10.0
 
 
-async def expiry_round(service: HandoffService, app: Sanic) -> None:
-    """One round: schema, expiry, session purge (StoreUnavailable when the store is down)."""
+async def expiry_round(service: HandoffService, app: Sanic) -> bool:
+    """One round: schema, leadership, expiry, session purge; False when another server leads.
+
+    Raises:
+        StoreUnavailable: the store is down.
+    """
     await service.ensure_schema()
     pool = service.workers.users
+    if not await pool.run(service.leadership.acquire):
+        return False
     await service.lifecycle(app, pool).expire(service.settings.max_wait_seconds)
     await pool.run(service.store.purge_sessions)
+    return True
 
 
 async def expiry_loop(service: HandoffService, app: Sanic, seconds: float = ROUND_SECONDS) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from sanic import Sanic
+if TYPE_CHECKING:  # the action server imports the reasons (via deliveries), not the server
+    from sanic import Sanic
 
 logger = logging.getLogger(__name__)
 

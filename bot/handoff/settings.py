@@ -80,6 +80,7 @@ class HandoffSettings:
             connect timeout) before it counts the store as unavailable.
         retry_dir: where the action server keeps requests made while the store was down.
         retry_seconds: how often those are retried.
+        expiry_round_seconds: how often the leading Rasa server sweeps expired requests.
         attachment_max_bytes: the largest image a user may send during a handoff.
         login: the login throttle.
     """
@@ -94,6 +95,7 @@ class HandoffSettings:
     db_timeout_seconds: int = 5
     retry_dir: str = DEFAULT_RETRY_DIR
     retry_seconds: int = 30
+    expiry_round_seconds: float = 10.0
     attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES
     login: LoginLimits = field(default_factory=LoginLimits)
 
@@ -118,6 +120,7 @@ class HandoffSettings:
             db_timeout_seconds=_integer(env, "HANDOFF_DB_TIMEOUT_SECONDS", 5, 1, 300),
             retry_dir=_directory(env, "HANDOFF_RETRY_DIR", _retry_dir_beside(db_url)),
             retry_seconds=_integer(env, "HANDOFF_RETRY_SECONDS", 30, 1, 3600),
+            expiry_round_seconds=_integer(env, "HANDOFF_EXPIRY_ROUND_SECONDS", 10, 1, 600),
             attachment_max_bytes=_integer(
                 env, "HANDOFF_ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES, 1024, 20 * 1024 * 1024
             ),

@@ -34,3 +34,16 @@ def test_idle_keys_are_forgotten() -> None:
 def test_bad_configuration(limit: int, window: float) -> None:
     with pytest.raises(ValueError):
         RateLimiter(limit, window)
+
+
+def test_admit_is_allow_awaitable() -> None:
+    import asyncio
+
+    clock = FakeClock()
+    limiter = RateLimiter(2, 60, clock)
+
+    async def scenario() -> list[bool]:
+        return [await limiter.admit("a") for _ in range(3)]
+
+    assert asyncio.run(scenario()) == [True, True, False]
+    assert (limiter.limit, limiter.window) == (2, 60)

@@ -161,3 +161,63 @@ def test_an_entity_on_personal_data_has_its_value_masked() -> None:
     assert "246810" not in stored
     fine = {"text": "转了500元", "entities": [{"entity": "amount", "start": 2, "end": 6, "value": "500.00"}]}
     assert mask_value(fine) == fine
+
+
+def _sql_threads(store: MaskingSQLTrackerStore) -> list[bool]:
+    """Record, for every database session the store opens, whether it runs on an event loop."""
+    opened: list[bool] = []
+    original = store.session_scope
+
+    def watched() -> Any:
+        try:
+            asyncio.get_running_loop()
+            opened.append(True)
+        except RuntimeError:
+            opened.append(False)
+        return original()
+
+    store.session_scope = watched  # type: ignore[method-assign]
+    return opened
+
+
+def test_the_store_runs_its_sql_off_the_event_loop(tmp_path: Path) -> None:
+    domain = Domain.load("domain.yml")
+    store = MaskingSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+    on_loop = _sql_threads(store)
+
+    async def scenario() -> tuple[Any, Any, list[str], bool]:
+        tracker = await store.get_or_create_tracker("rest:a")
+        tracker.update(UserUttered("你好", {"name": "greet", "confidence": 1.0}))
+        await store.save(tracker)
+        return (
+            await store.retrieve("rest:a"),
+            await store.retrieve_full_tracker("rest:a"),
+            list(await store.keys()),
+            await store.exists("rest:nobody"),
+        )
+
+    latest, full, keys, nobody = asyncio.run(scenario())
+    assert on_loop and not any(on_loop)  # every session was opened in the store's thread
+    assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["你好"]
+    assert len(full.events) == len(latest.events) and keys == ["rest:a"] and not nobody
+
+
+def test_concurrent_conversations_are_all_stored_in_order(tmp_path: Path) -> None:
+    domain = Domain.load("domain.yml")
+    store = MaskingSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+
+    async def conversation(sender: str) -> None:
+        tracker = await store.get_or_create_tracker(sender)
+        for turn in range(5):
+            tracker.update(UserUttered(f"第{turn}句 13800138000", {"name": "inform", "confidence": 1.0}))
+            tracker.update(BotUttered(f"回复{turn}"))
+            await store.save(tracker)
+
+    async def scenario() -> list[Any]:
+        senders = [f"rest:user{i}" for i in range(12)]
+        await asyncio.gather(*(conversation(s) for s in senders))
+        return [await store.retrieve(s) for s in senders]
+
+    for tracker in asyncio.run(scenario()):
+        texts = [e.text for e in tracker.events if isinstance(e, UserUttered)]
+        assert texts == [f"第{turn}句 138****8000" for turn in range(5)]

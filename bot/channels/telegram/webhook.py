@@ -37,7 +37,7 @@ from bot.channels.telegram.updates import (
     parse_body,
     sender_of,
 )
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +76,8 @@ class UpdateHandler:
         self.keyboards = Keyboards(state, settings.button_ttl_seconds)
         self.on_new_message = on_new_message
         self.after_turn = after_turn
-        self._limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
-        self._told_to_slow_down = RateLimiter(1, 60.0)
+        self._limiter = rate_limiter(settings.rate_limit_per_minute, 60.0, "telegram")
+        self._told_to_slow_down = rate_limiter(1, 60.0, "telegram-notice")
 
     async def handle(self, body: bytes) -> Answer:
         """Answer one webhook body whose secret was verified."""
@@ -108,7 +108,7 @@ class UpdateHandler:
         if isinstance(update, Ignored):
             logger.info("telegram webhook: ignored an update (%s)", update.kind)
         elif isinstance(update, GroupMessage):
-            if self._limiter.allow(sender_of(update.chat_id)):
+            if await self._limiter.admit(sender_of(update.chat_id)):
                 await self._notify(update.chat_id, "group_chat")
         elif isinstance(update, OtherMessage):
             if await self._allowed(update.chat_id):
@@ -138,10 +138,10 @@ class UpdateHandler:
     async def _allowed(self, chat_id: int) -> bool:
         """Within the chat's rate limit; a flood is told once a minute to slow down."""
         sender = sender_of(chat_id)
-        if self._limiter.allow(sender):
+        if await self._limiter.admit(sender):
             return True
         logger.info("telegram webhook: a chat is over its rate limit")
-        if self._told_to_slow_down.allow(sender):
+        if await self._told_to_slow_down.admit(sender):
             await self._notify(chat_id, "rate_limited")
         return False
 

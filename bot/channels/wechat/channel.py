@@ -50,7 +50,7 @@ from bot.channels.wechat.webhook import check_query, read_body, read_inbound
 from bot.handoff.gate import after_user_message
 from bot.handoff.push import NotDeliverable
 from bot.masking import install_log_masking
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class WeChatInput(InputChannel):
             self._cipher = MessageCipher(
                 settings.token, settings.aes_key, settings.app_id, settings.previous_aes_key
             )
-        self._limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
+        self._limiter = rate_limiter(settings.rate_limit_per_minute, 60.0, "wechat")
         self.turns = TurnRunner(TurnLedger(self.state, settings.app_id), self._deliver)
         self._reach = Reachability(self.state, settings.app_id)
 
@@ -239,7 +239,7 @@ class WeChatInput(InputChannel):
         """The turn, unless the user sends too fast (counted once per message, not per copy)."""
 
         async def limited() -> list[dict[str, Any]]:
-            if not self._limiter.allow(inbound.sender_id):
+            if not await self._limiter.admit(inbound.sender_id):
                 logger.info("wechat channel: user %s is rate limited", user_ref(inbound.openid))
                 return [{"text": notice("rate_limited")}]
             return await produce()

@@ -34,7 +34,9 @@ from bot.handoff.console import ConsoleInput
 from bot.handoff.console_auth import COOKIE
 from bot.handoff.models import Agent, Handoff
 from bot.handoff.push import NotDeliverable
+from bot.handoff.service import HandoffService
 from bot.handoff.settings import HandoffSettings
+from bot.handoff.startup import HandoffStartup
 from bot.handoff.store import HandoffStore
 from tests.bot.handoff.conftest import OffLoopOnly
 
@@ -125,9 +127,11 @@ async def running_console(tmp_path: Path, **settings: Any) -> AsyncIterator[Cons
     db_url = f"sqlite:///{tmp_path / 'handoff.db'}"
     store = HandoffStore(db_url)
     await asyncio.to_thread(store.create_schema)
-    console = ConsoleInput(HandoffSettings(db_url=db_url, cookie_secure=False, **settings))
-    console.service.store = OffLoopOnly(store)  # type: ignore[assignment]
-    console.store = console.service.store
+    service = HandoffService(
+        HandoffSettings(db_url=db_url, cookie_secure=False, **settings),
+        OffLoopOnly(store),  # type: ignore[arg-type]
+    )
+    startup, console = HandoffStartup(service), ConsoleInput(service)
     rasa = RasaAgent(
         domain=domain(), tracker_store=InMemoryTrackerStore(domain()), lock_store=InMemoryLockStore()
     )
@@ -135,9 +139,10 @@ async def running_console(tmp_path: Path, **settings: Any) -> AsyncIterator[Cons
     Sanic.test_mode = True  # several apps in one process: Sanic's start-up rewrites run once each
     app = Sanic(f"console_test_{uuid.uuid4().hex}")
     app.config.ACCESS_LOG = False
+    app.blueprint(startup.blueprint(_no_bot))
     app.blueprint(console.blueprint(_no_bot), url_prefix=console.url_prefix())
     app.ctx.agent = rasa
-    app.ctx.input_channels = [*channels.values(), console]
+    app.ctx.input_channels = [*channels.values(), startup, console]
     port = _free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
     assert server is not None
