@@ -17,13 +17,14 @@ export PYTHONHASHSEED := 0
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu wechat-sim telegram-webhook telegram-webhook-info
+.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu wechat-sim telegram-webhook telegram-webhook-info haproxy run-cluster bench-cluster
 
 help:
 	@echo "make run    set up, train if needed, start the action server and the Rasa server"
 	@echo "make test   set up, train if needed, run every test"
 	@echo "make train | shell | eval | lint | lock | clean"
 	@echo "make sandbox-reseed | outbox | tickets   the sandbox wallet backend"
+	@echo "make run-cluster                         several instances behind HAProxy on PostgreSQL and Redis (deploy/cluster.env)"
 	@echo "make wechat-menu                         create the WeChat custom menu (WECHAT_* set)"
 	@echo "make wechat-sim                          a fake WeChat and a page to chat as a WeChat user"
 	@echo "make telegram-webhook URL=https://<host>/webhooks/telegram/webhook   register the Telegram webhook"
@@ -69,6 +70,19 @@ run: $(MODEL) $(WIDGET_VENDOR)
 shell: $(MODEL)
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
+# --- several instances ------------------------------------------------------
+# The cluster's load balancer (Debian's HAProxy), installed when missing.
+haproxy:
+	@deploy/install_haproxy.sh
+
+# Several Rasa and action servers behind HAProxy (deploy/cluster.env; template deploy/cluster.env.example).
+run-cluster: $(MODEL) $(WIDGET_VENDOR) haproxy
+	@scripts/run_cluster.sh
+
+# Throughput, latency and faults of a private cluster: reports/cluster.md.
+bench-cluster: $(MODEL) $(WIDGET_VENDOR) haproxy
+	$(PY) -m scripts.bench_cluster
+
 # --- the sandbox wallet backend (var/wallet.db) -----------------------------
 sandbox-reseed: setup
 	$(PY) -m actions.backend.cli reseed
@@ -98,7 +112,7 @@ telegram-webhook-info: setup
 	$(PY) -m bot.channels.telegram info
 
 # --- quality --------------------------------------------------------------
-test: $(MODEL) $(WIDGET_VENDOR) browser
+test: $(MODEL) $(WIDGET_VENDOR) browser haproxy
 	$(PY) -m pytest
 
 test-fast: $(MODEL)
