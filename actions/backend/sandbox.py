@@ -410,6 +410,9 @@ class SandboxBackend:
             raise InvalidRequest("unknown priority")
         now = self._now()
         with self._db() as db:
+            # the number is read and used under the write lock: two action servers never pick
+            # the same one
+            db.execute("BEGIN IMMEDIATE")
             count = db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
             ticket = Ticket(
                 f"T{now:%Y%m%d}{count + 1:04d}",

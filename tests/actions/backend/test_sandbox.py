@@ -152,3 +152,18 @@ def test_fixed_code_for_scripted_tests(tmp_path: Path) -> None:
     assert sandbox.verify_code("U1001", "246810")
     with pytest.raises(ValueError):
         SandboxBackend(tmp_path / "bad.db", fixed_code="12ab")
+
+
+def test_tickets_filed_at_once_by_two_processes_get_distinct_numbers(backend: SandboxBackend) -> None:
+    """Two action servers share the sandbox file: the ticket number is taken under the lock."""
+    import concurrent.futures
+
+    other = SandboxBackend(backend._path)  # another process's view of the same file
+
+    def file(n: int) -> str:
+        sandbox = backend if n % 2 else other
+        return sandbox.create_ticket("U1001", "complaint", "normal", f"第{n}件").ticket_id
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        numbers = list(pool.map(file, range(24)))
+    assert len(set(numbers)) == 24
