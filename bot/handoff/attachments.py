@@ -20,6 +20,7 @@ from sanic import Sanic
 from bot.handoff import transcript
 from bot.handoff.errors import HandoffError
 from bot.handoff.ids import new_id
+from bot.handoff.image_types import image_type
 from bot.handoff.models import Attachment
 from bot.handoff.rows import MAX_CHANNEL, MAX_SENDER_ID
 from bot.handoff.service import service_of
@@ -36,19 +37,6 @@ class AttachmentRefused(Exception):
         """Refuse for one of ``REFUSALS``."""
         super().__init__(reason)
         self.reason = reason if reason in REFUSALS else "unavailable"
-
-
-def image_type(data: bytes) -> str | None:
-    """The image type the bytes start with (JPEG, PNG, GIF, WebP), or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if len(data) >= 12 and data.startswith(b"RIFF") and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 async def receive_attachment(

@@ -14,21 +14,9 @@ from typing import Any
 from bot.channels.wechat.api import MediaTooLarge, WeChatApi
 from bot.channels.wechat.errors import ApiError
 from bot.channels.wechat.notices import notice
+from bot.handoff.image_types import image_type
 
 logger = logging.getLogger(__name__)
-
-
-def image_type(data: bytes) -> str | None:
-    """The image's content type from its magic bytes (JPEG, PNG, GIF, WebP), else None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if len(data) >= 12 and data.startswith(b"RIFF") and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 async def receive_image(app: Any, api: WeChatApi, sender_id: str, media_id: str, max_bytes: int) -> str:
