@@ -12,7 +12,21 @@ Rasa's SQL tracker store is synchronous SQLAlchemy inside ``async`` methods, so 
 and write of a conversation would stall the Rasa server's event loop. Here its SQL (and the
 masking) runs in the store's own threads: one for SQLite (its writers queue for one file
 anyway), ``TRACKER_STORE_THREADS`` (4) for a database server. Publishing to the event broker
-stays on the loop, where Rasa's brokers live.
+stays on the loop, where Rasa's brokers live, and publishes exactly the events just stored.
+
+Rasa rebuilds a conversation from all the events of its session on every message, a cost
+that grows with the conversation. Here the conversation as stored (masked: exactly what a
+rebuild from the table gives) is kept in memory after each read and write, with the number
+and last id of its session's rows; a read first asks the table for those two figures (one
+indexed query) and uses the kept conversation when they match, or applies only the rows
+added since (another instance answered the previous message), or rebuilds it when anything
+else changed. ``TRACKER_CACHE_SIZE`` conversations are kept (1000; 0: none).
+
+A save only appends to what is stored: when the conversation in memory does not extend the
+stored one (its read failed and Rasa's fail-safe store started it afresh, or another writer
+got in between), nothing is written and ``StoreConflict`` is raised. A failed read or write
+is tried once more on a fresh connection (connections are checked before use); if it fails
+again during a user's turn, the turn is abandoned with the busy reply (``bot.runtime.turns``).
 """
 
 from __future__ import annotations
@@ -22,23 +36,33 @@ import functools
 import json
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
-from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot import pii
 from bot.masking import mask_text
+from bot.runtime.trackers import fast_copy
+from bot.runtime.turns import TurnAbandoned, in_user_turn
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 THREADS_ENV = "TRACKER_STORE_THREADS"
 DEFAULT_THREADS = 4
+CACHE_ENV = "TRACKER_CACHE_SIZE"
+DEFAULT_CACHE_SIZE = 1000
+SESSION_LEAD = 2
 
 # Keys whose values are credentials, dropped wherever they appear in an event.
 SECRET_KEYS = frozenset({"identity_token", "token", "access_token", "authorization", "password", "secret"})
@@ -103,17 +127,52 @@ def mask_event(data: dict[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]
     return masked
 
 
+class StoreConflict(RuntimeError):
+    """The conversation to save does not extend the stored one: nothing was written."""
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A conversation as stored (never handed out: readers get copies) and where it ends."""
+
+    tracker: DialogueStateTracker
+    count: int
+    last_id: int
+
+
 class MaskingSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store, storing (and streaming) masked events, its SQL off the loop."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Rasa's store (endpoints.yml's settings) and the threads its SQL runs in."""
+        """Rasa's store (endpoints.yml's settings), its threads and its kept conversations."""
         super().__init__(*args, **kwargs)
-        threads = 1 if self.engine.dialect.name == "sqlite" else _threads(os.environ.get(THREADS_ENV))
+        engine = cast(sa.engine.Engine, self.engine)  # type: ignore[has-type]
+        if engine.dialect.name != "sqlite":  # a server's connections can be cut: check them first
+            engine.dispose()
+            engine = sa.create_engine(engine.url, pool_pre_ping=True, **create_engine_kwargs(engine.url))
+            self.engine = engine
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
+        threads = 1 if engine.dialect.name == "sqlite" else _threads(os.environ.get(THREADS_ENV))
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="tracker-store")
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._kept_lock = threading.Lock()
+        self._kept_size = _cache_size(os.environ.get(CACHE_ENV))
 
     async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(fn, *args))
+
+    async def _with_retry(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """``fn`` in the store's threads, once more on a database error; then the turn is abandoned."""
+        try:
+            return await self._off_loop(fn, *args)
+        except SQLAlchemyError as first:
+            logger.warning("tracker store %s failed, trying once more: %s", what, first)
+        try:
+            return await self._off_loop(fn, *args)
+        except (SQLAlchemyError, StoreConflict) as error:
+            if in_user_turn():
+                raise TurnAbandoned("conversation store", f"{what}: {error}") from error
+            raise
 
     async def keys(self) -> Iterable[str]:
         """The conversations' ids."""
@@ -127,45 +186,162 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         """The conversation's tracker (its latest session, or all of them), None if unknown."""
-        return await self._off_loop(self._read, sender_id, fetch_events_from_all_sessions)
+        if fetch_events_from_all_sessions:
+            return await self._with_retry("read", self._read_all, sender_id)
+        return await self._with_retry("read", self._read, sender_id)
 
-    def _read(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
+    def _read_all(self, sender_id: str) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=all_sessions).all()
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=True).all()
             events = [json.loads(row.data) for row in rows]
         if not self.domain or not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the events that are not stored yet, masked."""
-        await self.stream_events(tracker)
-        await self._off_loop(self._write, tracker.sender_id, list(tracker.events))
+    def _read(self, sender_id: str) -> DialogueStateTracker | None:
+        if not self.domain:
+            return None
+        with self.session_scope() as session:
+            count, last_id = self._extent(session, sender_id)
+            if not count:
+                self._forget(sender_id)
+                return None
+            kept = self._recall(sender_id)
+            if kept is None or kept.count != count or kept.last_id != last_id:
+                kept = self._caught_up(session, sender_id, kept, count, last_id)
+        self._keep(sender_id, kept)
+        return fast_copy(kept.tracker)
 
-    def _write(self, sender_id: str, events: Sequence[Event]) -> None:
+    def _extent(self, session: Session, sender_id: str) -> tuple[int, int]:
+        """How many rows the latest session has, and the id of its last one."""
+        query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)
+        count, last_id = query.with_entities(
+            sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)
+        ).one()
+        return int(count or 0), int(last_id or 0)
+
+    def _caught_up(
+        self, session: Session, sender_id: str, kept: _Kept | None, count: int, last_id: int
+    ) -> _Kept:
+        """The kept conversation with the rows added since, or the session rebuilt."""
+        query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+        if kept is not None and count > kept.count and last_id > kept.last_id:
+            rows = query.filter(self.SQLEvent.id > kept.last_id).all()
+            if len(rows) == count - kept.count:
+                tracker = fast_copy(kept.tracker)
+                for event in deserialise_events([json.loads(row.data) for row in rows]):
+                    tracker.update(event)
+                return _Kept(tracker, count, rows[-1].id)
+        rows = query.all()
+        assert self.domain is not None
+        tracker = DialogueStateTracker.from_dict(
+            sender_id, [json.loads(row.data) for row in rows], self.domain.slots
+        )
+        return _Kept(tracker, len(rows), rows[-1].id if rows else 0)
+
+    def _recall(self, sender_id: str) -> _Kept | None:
+        with self._kept_lock:
+            kept = self._kept.get(sender_id)
+            if kept is not None:
+                self._kept.move_to_end(sender_id)
+            return kept
+
+    def _keep(self, sender_id: str, kept: _Kept) -> None:
+        if self._kept_size <= 0:
+            return
+        with self._kept_lock:
+            self._kept[sender_id] = kept
+            self._kept.move_to_end(sender_id)
+            while len(self._kept) > self._kept_size:
+                self._kept.popitem(last=False)
+
+    def _forget(self, sender_id: str) -> None:
+        with self._kept_lock:
+            self._kept.pop(sender_id, None)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the events that are not stored yet, masked; then publish them, as stored."""
+        published = await self._with_retry("write", self._write, tracker.sender_id, list(tracker.events))
+        if self.event_broker is not None:
+            for data in published:
+                self.event_broker.publish({"sender_id": tracker.sender_id, **data})
+
+    def _write(self, sender_id: str, events: Sequence[Event]) -> list[dict[str, Any]]:
         keep = (sender_id,)
         with self.session_scope() as session:
-            stored = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
-            for event in events[stored:]:
-                data = mask_event(event.as_dict(), keep)
-                session.add(
-                    self.SQLEvent(
-                        sender_id=sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
+            count, last_id = self._extent(session, sender_id)
+            start = _continuation(events, count, session.get(self.SQLEvent, last_id) if count else None)
+            if start is None:
+                self._forget(sender_id)
+                raise StoreConflict(
+                    f"the conversation in memory ({len(events)} events) does not extend the "
+                    f"{count} stored events of its session: nothing written"
                 )
+            new = events[start:]
+            masked = [mask_event(event.as_dict(), keep) for event in new]
+            rows = [
+                self.SQLEvent(
+                    sender_id=sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                )
+                for event, data in zip(new, masked, strict=True)
+            ]
+            session.add_all(rows)
             session.commit()
+            ids = [row.id for row in rows]
+        self._kept_after_write(sender_id, count, last_id, masked, ids)
+        return masked
 
-    async def _stream_new_events(
-        self, event_broker: EventBroker, new_events: list[Event], sender_id: str
+    def _kept_after_write(
+        self, sender_id: str, count: int, last_id: int, masked: list[dict[str, Any]], ids: list[int]
     ) -> None:
-        """Publish the new events to the event broker, masked like the stored ones."""
-        for event in new_events:
-            event_broker.publish({"sender_id": sender_id, **mask_event(event.as_dict(), (sender_id,))})
+        """Keep the conversation as now stored, when the kept one was its start."""
+        kept = self._recall(sender_id)
+        if not masked:
+            return
+        if (
+            kept is None
+            or kept.count != count
+            or kept.last_id != last_id
+            or any(data.get("event") == SessionStarted.type_name for data in masked)
+        ):
+            self._forget(sender_id)  # a new session, or unknown: the next read rebuilds it
+            return
+        tracker = fast_copy(kept.tracker)
+        for event in deserialise_events(masked):
+            tracker.update(event)
+        self._keep(sender_id, _Kept(tracker, count + len(masked), ids[-1]))
+
+
+def _continuation(events: Sequence[Event], count: int, last: Any) -> int | None:
+    """Where the events not stored yet begin, or None if ``events`` do not extend the stored ones.
+
+    The stored session is its ``count`` rows, the last of them ``last``. The conversation in
+    memory holds them, at most ``SESSION_LEAD`` events later than their place in the table:
+    the events of a session's start that the table's session query leaves out (Rasa's
+    ``action_session_start``, stamped before ``session_started``).
+    """
+    if not count:
+        return 0
+    for index in range(count - 1, min(len(events), count + SESSION_LEAD)):
+        event = events[index]
+        if last is not None and last.type_name == event.type_name and last.timestamp == event.timestamp:
+            return index + 1
+    return None
+
+
+def _cache_size(raw: str | None) -> int:
+    """TRACKER_CACHE_SIZE: 0 to 1,000,000 conversations (ValueError otherwise)."""
+    if not raw or not raw.strip():
+        return DEFAULT_CACHE_SIZE
+    value = int(raw.strip())
+    if not 0 <= value <= 1_000_000:
+        raise ValueError(f"{CACHE_ENV} must be between 0 and 1000000")
+    return value
 
 
 def _threads(raw: str | None) -> int:

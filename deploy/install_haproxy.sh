@@ -23,4 +23,4 @@ cleanup() { if [[ "${created_policy}" -eq 1 ]]; then rm -f "${policy}"; fi; }
 trap cleanup EXIT
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null
-haproxy -v | head -n 1
+haproxy -v | sed -n 1p  # sed reads it all: no SIGPIPE under pipefail

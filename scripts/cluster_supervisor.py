@@ -102,7 +102,9 @@ def process_specs(settings: ClusterSettings, env: dict[str, str]) -> list[Proces
         )
     for i, port in enumerate(settings.rasa_ports, start=1):
         command = [
-            str(BIN / "rasa"),
+            str(BIN / "python"),
+            "-m",
+            "bot.server",
             "run",
             "--model",
             str(settings.model),

@@ -37,6 +37,21 @@ class Servers:
     sandbox_db: Path
     rasa_command: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    actions_command: list[str] = field(default_factory=list)
+
+    def stop_actions(self) -> None:
+        """Kill the action server (the Rasa server stays)."""
+        actions = self.processes[0]
+        actions.kill()
+        actions.wait(timeout=30)
+
+    def start_actions(self) -> None:
+        """Start the action server again on its port."""
+        log = self.logs / "actions-restarted.log"
+        self.processes[0] = subprocess.Popen(
+            self.actions_command, cwd=ROOT, env=self.env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        )
+        _wait(f"{self.actions_url}/health", self.processes[0], log)
 
     def restart_rasa(self) -> None:
         """Stop the Rasa server and start it again on the same port (the action server stays)."""
@@ -108,15 +123,26 @@ def start_servers(workdir: Path, model: Path, extra_env: dict[str, str] | None =
     env.pop("WALLET_SANDBOX_FIXED_CODE", None)
     bin_dir = Path(sys.executable).parent
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+    actions_command = [
+        str(bin_dir / "rasa"),
+        "run",
+        "actions",
+        "--actions",
+        "actions",
+        "--port",
+        str(actions_port),
+    ]
     actions = subprocess.Popen(
-        [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        actions_command,
         cwd=ROOT,
         env=env,
         stdout=actions_log.open("wb"),
         stderr=subprocess.STDOUT,
     )
     rasa_command = [
-        str(bin_dir / "rasa"),
+        sys.executable,
+        "-m",
+        "bot.server",
         "run",
         "--model",
         str(model),
@@ -142,6 +168,7 @@ def start_servers(workdir: Path, model: Path, extra_env: dict[str, str] | None =
         workdir / "wallet.db",
         rasa_command,
         env,
+        actions_command,
     )
     try:
         _wait(f"{servers.actions_url}/health", actions, actions_log)

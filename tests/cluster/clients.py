@@ -39,6 +39,7 @@ COMPLAINT: list[tuple[str, Callable[[str], bool]]] = [
     ("没有", lambda reply: re.search(r"T\d{12}", reply) is not None and "12315" in reply),
 ]
 SMALL_TALK = ["你好", "谢谢", "怎么联系客服"]
+BUSY = "系统繁忙"  # utter_backend_busy: a turn abandoned because a service was down
 
 
 @dataclass
@@ -53,6 +54,16 @@ class Turn:
     started: float
     elapsed: float
     body: Any = None
+
+    @property
+    def busy(self) -> bool:
+        """Answered with the polite busy reply: the turn was abandoned, nothing of it stored."""
+        return self.status == 200 and BUSY in self.reply
+
+    @property
+    def answered(self) -> bool:
+        """Answered and handled (stored)."""
+        return self.status == 200 and not self.busy
 
 
 def say(

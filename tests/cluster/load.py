@@ -42,9 +42,9 @@ class Load:
                 turn = say(client, sender, SMALL_TALK[count % len(SMALL_TALK)], timeout=60)
                 with self._lock:
                     self.turns.append(turn)
-                if turn.status != 200 or (count + 1) % TURNS_PER_CONVERSATION == 0:
+                if not turn.answered or (count + 1) % TURNS_PER_CONVERSATION == 0:
                     sender = new_sender(f"bg{index}")
-                if turn.status != 200:
+                if not turn.answered:
                     time.sleep(0.2)
 
     def __enter__(self) -> Load:
@@ -83,9 +83,14 @@ class Load:
             ]
 
     def wrong_answers(self) -> list[Turn]:
-        """Turns answered 200 with something else than the message's answer."""
+        """Turns answered (not the busy reply) with something else than the message's answer."""
         with self._lock:
-            return [t for t in self.turns if t.status == 200 and EXPECTED[t.text] not in t.reply]
+            return [t for t in self.turns if t.answered and EXPECTED[t.text] not in t.reply]
+
+    def busy(self, since: float = 0.0) -> list[Turn]:
+        """Turns answered with the busy reply since ``since``."""
+        with self._lock:
+            return [t for t in self.turns if t.busy and t.started >= since]
 
     def transcript_problems(self, db_url: str) -> list[str]:
         """What is wrong with the stored conversations: every message answered 200 must be
@@ -98,9 +103,9 @@ class Load:
         problems = []
         for sender, turns in by_sender.items():
             stored = user_texts(transcript(db_url, f"rest:{sender}"))
-            answered = [t.text for t in turns if t.status == 200]
+            answered = [t.text for t in turns if t.answered]
             sent = [t.text for t in turns]
-            if all(t.status == 200 for t in turns) and stored != answered:
+            if all(t.answered for t in turns) and stored != answered:
                 problems.append(f"{sender}: stored {stored}, answered {answered}")
             elif len(stored) > len(sent) or not _is_subsequence(answered, stored):
                 problems.append(f"{sender}: stored {stored}, answered {answered}, sent {sent}")

@@ -1,0 +1,50 @@
+"""Adjustments to Rasa's own runtime, installed by the project's Rasa server (``bot.server``).
+
+Each one replaces one function of Rasa 3.6.21 with a behaviour-preserving or stricter one
+(reasons and measurements in the README's "Performance" and "Scale-out" sections):
+
+- ``turns``: a turn that cannot be completed because the action server or the conversation
+  store is unavailable is abandoned as a whole (nothing of it is stored) and the user gets
+  the polite busy reply, where Rasa would drop the failed action's events and say nothing.
+- ``actions``: the action server's responses are checked by a JSON-schema validator
+  compiled once, instead of ``jsonschema.validate`` re-checking the schema on every call.
+- ``trackers``: ``DialogueStateTracker.copy`` copies the tracker's state instead of
+  replaying every event of the session (Rasa copies the tracker before each action).
+- ``history``: a conversation's applied events and dialogue states (what the policies
+  predict from) are extended by the new events instead of recomputed from the session's start.
+
+They are written against Rasa 3.6.21 exactly: with another version nothing is replaced and
+a warning says so, so an upgrade runs stock Rasa until these are checked again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import rasa
+
+from bot.runtime import actions, history, trackers, turns
+
+logger = logging.getLogger(__name__)
+RASA_VERSION = "3.6.21"
+_installed = False
+
+
+def install() -> bool:
+    """Install every adjustment once; False (and a warning) on another Rasa version."""
+    global _installed
+    if _installed:
+        return True
+    if rasa.__version__ != RASA_VERSION:
+        logger.warning(
+            "Rasa %s is not %s: the runtime adjustments of bot.runtime are not installed",
+            rasa.__version__,
+            RASA_VERSION,
+        )
+        return False
+    turns.install()
+    actions.install()
+    trackers.install()
+    history.install()
+    _installed = True
+    return True
