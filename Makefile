@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu wechat-sim telegram-webhook telegram-webhook-info haproxy run-cluster bench-cluster
+.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu wechat-sim telegram-webhook telegram-webhook-info haproxy run-cluster bench-cluster bench review-export
 
 help:
 	@echo "make run    set up, train if needed, start the action server and the Rasa server"
@@ -28,6 +28,8 @@ help:
 	@echo "make wechat-menu                         create the WeChat custom menu (WECHAT_* set)"
 	@echo "make wechat-sim                          a fake WeChat and a page to chat as a WeChat user"
 	@echo "make telegram-webhook URL=https://<host>/webhooks/telegram/webhook   register the Telegram webhook"
+	@echo "make bench [BENCH_ARGS=--quick|--cluster]  this project against stock Rasa (reports/bench.md)"
+	@echo "make review-export [OUT=path]            labelled review messages as NLU YAML (var/review/)"
 
 # --- set-up ---------------------------------------------------------------
 $(VENV)/.installed: requirements.lock .python-version
@@ -42,6 +44,16 @@ $(WIDGET_VENDOR): package.json package-lock.json
 	mkdir -p bot/widget/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js $@
 
+# The reports' charts: Chart.js from the npm registry (pinned in package-lock.json), served by the Rasa server.
+INSIGHTS_VENDOR := bot/console/static/insights/vendor/chart.umd.min.js
+$(INSIGHTS_VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p bot/console/static/insights/vendor
+	cp node_modules/chart.js/dist/chart.umd.min.js $@
+
+# Everything the pages load from the npm registry.
+VENDOR := $(WIDGET_VENDOR) $(INSIGHTS_VENDOR)
+
 # Browser tests drive Debian's Chromium (with a CJK font, or Chinese shows as boxes).
 browser:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk"; then \
@@ -49,7 +61,7 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
-setup: $(VENV)/.installed $(WIDGET_VENDOR)
+setup: $(VENV)/.installed $(VENDOR)
 
 lock: setup
 	$(VENV)/bin/pip install -r requirements.in
@@ -64,7 +76,7 @@ $(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
 train: $(MODEL)
 
 # --- running --------------------------------------------------------------
-run: $(MODEL) $(WIDGET_VENDOR)
+run: $(MODEL) $(VENDOR)
 	@scripts/run.sh
 
 shell: $(MODEL)
@@ -76,11 +88,11 @@ haproxy:
 	@deploy/install_haproxy.sh
 
 # Several Rasa and action servers behind HAProxy (deploy/cluster.env; template deploy/cluster.env.example).
-run-cluster: $(MODEL) $(WIDGET_VENDOR) haproxy
+run-cluster: $(MODEL) $(VENDOR) haproxy
 	@scripts/run_cluster.sh
 
 # Throughput, latency and faults of a private cluster: reports/cluster.md.
-bench-cluster: $(MODEL) $(WIDGET_VENDOR) haproxy
+bench-cluster: $(MODEL) $(VENDOR) haproxy
 	$(PY) -m scripts.bench_cluster
 
 # --- the sandbox wallet backend (var/wallet.db) -----------------------------
@@ -111,12 +123,20 @@ telegram-webhook: setup
 telegram-webhook-info: setup
 	$(PY) -m bot.channels.telegram info
 
+# The labelled messages of the review queue as Rasa NLU YAML (masked), never into data/: merge by hand.
+review-export: setup
+	$(PY) -m bot.insights.cli export $(if $(OUT),--out "$(OUT)")
+
 # --- quality --------------------------------------------------------------
-test: $(MODEL) $(WIDGET_VENDOR) browser haproxy
+test: $(MODEL) $(VENDOR) browser haproxy
 	$(PY) -m pytest
 
 test-fast: $(MODEL)
 	$(PY) -m pytest -m "not server"
+
+# This project against stock Rasa (issue 13): reports/bench.md. BENCH_ARGS="--quick", "--cluster", "--only project"
+bench: $(MODEL) $(VENDOR)
+	$(PY) -m scripts.bench $(BENCH_ARGS)
 
 eval: $(MODEL)
 	$(PY) -m scripts.eval_nlu --resume
