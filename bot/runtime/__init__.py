@@ -12,6 +12,7 @@ Each one replaces one function of Rasa 3.6.21 with a behaviour-preserving or str
   replaying every event of the session (Rasa copies the tracker before each action).
 - ``history``: a conversation's applied events and dialogue states (what the policies
   predict from) are extended by the new events instead of recomputed from the session's start.
+- ``models``: a trained DIET model is loaded for prediction without tracing a training step.
 
 They are written against Rasa 3.6.21 exactly: with another version nothing is replaced and
 a warning says so, so an upgrade runs stock Rasa until these are checked again.
@@ -23,7 +24,7 @@ import logging
 
 import rasa
 
-from bot.runtime import actions, history, trackers, turns
+from bot.runtime import actions, history, models, trackers, turns
 
 logger = logging.getLogger(__name__)
 RASA_VERSION = "3.6.21"
@@ -46,5 +47,6 @@ def install() -> bool:
     actions.install()
     trackers.install()
     history.install()
+    models.install()
     _installed = True
     return True
