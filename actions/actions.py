@@ -18,6 +18,7 @@ from actions.flows.conversation import (
 )
 from actions.flows.handoff import ActionHandoff, ActionRecordSatisfaction
 from actions.flows.identity import ActionCheckIdentity
+from actions.flows.messages_left import ActionLeaveMessage, ActionMessageLeft, ValidateMessageForm
 from actions.flows.password_reset import (
     ActionResendPasswordReset,
     ActionResetNotReceived,
@@ -45,6 +46,8 @@ __all__ = [
     "ActionExplainTransaction",
     "ActionFlowCancelled",
     "ActionHandoff",
+    "ActionLeaveMessage",
+    "ActionMessageLeft",
     "ActionRecordSatisfaction",
     "ActionRepeatQuestion",
     "ActionResendCode",
@@ -58,6 +61,7 @@ __all__ = [
     "ActionUpdateAccount",
     "ActionWalletFallback",
     "ValidateComplaintForm",
+    "ValidateMessageForm",
     "ValidatePasswordResetForm",
     "ValidateSecurityForm",
     "ValidateTransactionForm",

@@ -38,6 +38,22 @@ if [[ "${WIDGET_DEMO_IDENTITY,,}" =~ ^(1|true|yes|on)$ ]]; then
 else
   demo_note="off (WIDGET_DEMO_IDENTITY=${WIDGET_DEMO_IDENTITY}): the demo page's sign-in switch is disabled"
 fi
+# Assign new handoffs round robin among online agents (HANDOFF_ASSIGNMENT=manual: take by hand only).
+export HANDOFF_ASSIGNMENT="${HANDOFF_ASSIGNMENT:-round_robin}"
+# Development only: a demo agent and a demo supervisor, with new passwords printed below, so the
+# console can be tried at once. Never in production: HANDOFF_DEMO_ACCOUNTS=0 turns it off, and
+# the command refuses anything but the embedded SQLite store.
+export HANDOFF_DEMO_ACCOUNTS="${HANDOFF_DEMO_ACCOUNTS:-1}"
+demo_accounts_note="off (HANDOFF_DEMO_ACCOUNTS=${HANDOFF_DEMO_ACCOUNTS}); add an agent:
+                  .venv/bin/python -m bot.handoff.cli add-agent --username xiaowang --name 小王"
+if [[ "${HANDOFF_DEMO_ACCOUNTS,,}" =~ ^(1|true|yes|on)$ ]]; then
+  if demo_accounts="$(.venv/bin/python -m bot.handoff.cli demo-accounts 2>&1)"; then
+    demo_accounts_note="development only (HANDOFF_DEMO_ACCOUNTS=${HANDOFF_DEMO_ACCOUNTS}), new passwords each run:
+$(printf '%s\n' "${demo_accounts}" | sed 's/^/                  /')"
+  else
+    demo_accounts_note="not made: ${demo_accounts}"
+  fi
+fi
 
 .venv/bin/rasa run actions --actions actions --port "${ACTIONS_PORT}" &
 actions_pid=$!
@@ -49,7 +65,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/rasa run --model models/wallet.tar.gz --endpoints endpoints.yml \
+.venv/bin/python -m bot.server run --model models/wallet.tar.gz --endpoints endpoints.yml \
   --credentials credentials.yml --port "${RASA_PORT}" &
 rasa_pid=$!
 
@@ -64,8 +80,8 @@ cat <<MSG
   Rasa server:    http://localhost:${RASA_PORT}
   Chat widget:    http://localhost:${RASA_PORT}/widget/demo.html   (demo help-centre page)
   Demo sign-in:   ${demo_note}
-  Agent console:  http://localhost:${RASA_PORT}/console/
-                  add an agent: .venv/bin/python -m bot.handoff.cli add-agent --username xiaowang --name 小王
+  Agent console:  http://localhost:${RASA_PORT}/console/   (assignment: ${HANDOFF_ASSIGNMENT})
+  Demo accounts:  ${demo_accounts_note}
   Talk to it:     curl -s -XPOST http://localhost:${RASA_PORT}/webhooks/rest/webhook \\
                     -H "Authorization: Bearer \$(cat var/rest_token)" \\
                     -H 'Content-Type: application/json' -d '{"sender":"me","message":"我忘记密码了"}'

@@ -1,5 +1,6 @@
 """Handing the conversation to a person: queue it (and pause the bot), or, outside agent
-hours or with nobody on duty, take a message with a reference number. Also the rating
+hours or with nobody on duty, take a message with a reference number (and a ticket, after
+asking an anonymous user for a contact: ``actions.flows.messages_left``). Also the rating
 the user gives after an agent resolved the conversation.
 
 The handoff is reached through its narrow client (``bot.handoff.client``), nothing else of it.
@@ -21,6 +22,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.flows import messages_left
 from actions.flows.text import entity_value, user_text
 from bot.handoff.client import HandoffClient, HandoffError, StoreUnavailable
 from bot.masking import mask_text
@@ -130,7 +132,12 @@ class ActionHandoff(Action):
                 reference=outcome.reference,
                 agent_hours=client.agent_hours,
             )
-            return reset
+            try:
+                left = await asyncio.to_thread(client.message_awaiting_ticket, tracker.sender_id)
+            except HandoffError:
+                logger.warning("action_handoff: the message left was recorded, its ticket waits")
+                return reset
+            return reset + (await messages_left.continue_message(dispatcher, tracker, left) if left else [])
         dispatcher.utter_message(
             response="utter_handoff_queued",
             position=max(outcome.position, 1),

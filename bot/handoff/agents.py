@@ -22,7 +22,7 @@ from bot.handoff.db import Database
 from bot.handoff.errors import Conflict, InvalidInput, NotFound
 from bot.handoff.models import ROLES, Agent
 from bot.handoff.passwords import burn_time, hash_password, needs_rehash, verify_password
-from bot.handoff.schema import agents, handoffs, login_failures, sessions
+from bot.handoff.schema import agents, handoffs, login_failures, presence, sessions
 
 USERNAME = re.compile(r"[a-z0-9_.-]{3,32}")
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
@@ -210,12 +210,13 @@ class AgentStore(Database):
         """Enabled agents with a live (unexpired) session, seen within the last ``within_seconds``.
 
         An agent whose sessions all expired or were ended (logout, disabled, new password) is
-        not on duty, however recently they were seen.
+        not on duty, however recently they were seen; nor is one who set themselves 离开.
         """
         now = self._now()
         since = now - _check_seconds(within_seconds)
         live = exists().where(sessions.c.agent_id == agents.c.id, sessions.c.expires_at > now)
-        query = _AGENT.where(agents.c.active.is_(True), agents.c.last_seen >= since, live).order_by(
+        away = exists().where(presence.c.agent_id == agents.c.id, presence.c.status == "away")
+        query = _AGENT.where(agents.c.active.is_(True), agents.c.last_seen >= since, live, ~away).order_by(
             agents.c.id
         )
         with self._read() as conn:

@@ -22,12 +22,13 @@ from datetime import datetime
 from bot.handoff.cancel import load_words
 from bot.handoff.db import utcnow
 from bot.handoff.errors import HandoffError, StoreUnavailable
+from bot.handoff.models import Handoff
 from bot.handoff.retry import MissedRequest, RetrySpool, RetryWorker
 from bot.handoff.settings import HandoffSettings, within_hours
 from bot.handoff.store import HandoffStore
 from bot.handoff.workers import guarded
 
-__all__ = ["HandoffClient", "HandoffError", "HandoffOutcome", "StoreUnavailable"]
+__all__ = ["Handoff", "HandoffClient", "HandoffError", "HandoffOutcome", "StoreUnavailable"]
 logger = logging.getLogger(__name__)
 
 
@@ -57,6 +58,7 @@ class HandoffClient:
         """Prepare the client; nothing connects until the first request."""
         self.settings = settings
         self.store = store or HandoffStore(settings.db_url, connect_timeout=settings.db_timeout_seconds)
+        self.store.message_sla_hours = settings.message_sla_hours
         self.spool = RetrySpool(settings.retry_dir)
         self.retries = RetryWorker(self.spool, self.store, settings.retry_seconds)
         self._clock = clock
@@ -67,6 +69,11 @@ class HandoffClient:
     def agent_hours(self) -> str:
         """When agents work (China time, ``HH:MM-HH:MM``)."""
         return self.settings.agent_hours
+
+    @property
+    def message_sla_hours(self) -> int:
+        """Within how many hours a message left is answered (what the user is promised)."""
+        return self.settings.message_sla_hours
 
     def expected_wait_minutes(self, position: int) -> int:
         """The wait announced to a user at ``position`` in the queue (at least one place)."""
@@ -113,7 +120,9 @@ class HandoffClient:
         if handoff.status == "pending" and not (open_now and store.agents_on_duty()):
             left = store.leave_message(handoff.id)
             return HandoffOutcome(queued=False, reference=left.reference, position=0)
-        return HandoffOutcome(queued=True, reference=handoff.reference, position=store.position(handoff.id))
+        position = store.position(handoff.id)
+        store.assignment.told(handoff.id, max(position, 1))  # the live updates start from here
+        return HandoffOutcome(queued=True, reference=handoff.reference, position=position)
 
     def _keep(self, request: MissedRequest) -> None:
         try:
@@ -123,6 +132,16 @@ class HandoffClient:
             return
         logger.warning("handoff: the store is unavailable; the request was kept for a retry")
         self.retries.start()
+
+    def message_awaiting_ticket(self, sender_id: str) -> Handoff | None:
+        """The user's latest message left that has no ticket yet (StoreUnavailable when down)."""
+        self._ensure_schema()
+        return guarded(self.store.messages.awaiting_ticket, sender_id)
+
+    def attach_ticket(self, handoff_id: int, ticket_id: str, contact: str | None, contact_kind: str) -> None:
+        """Link the ticket opened for a message left, with the contact the user left (masked)."""
+        self._ensure_schema()
+        guarded(self.store.messages.attach_ticket, handoff_id, ticket_id, contact, contact_kind)
 
     def rate(self, sender_id: str, score: int) -> bool:
         """Rate the user's latest resolved handoff (StoreUnavailable when the store is down)."""

@@ -20,15 +20,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff import errors, transcript
+from bot.handoff.assignment import STATUSES
+from bot.handoff.assist import CannedReply, latest_reading, load_replies, suggest
 from bot.handoff.console_auth import agent_required, register_auth, session_token
 from bot.handoff.console_http import json_body, text_field
+from bot.handoff.console_left import register_left
 from bot.handoff.console_media import register_media
 from bot.handoff.lifecycle import Step
 from bot.handoff.live import Snapshot, stream_changes
@@ -44,8 +46,8 @@ STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
 CANNED = Path(__file__).resolve().parent.parent / "console" / "canned_replies.yml"
 
 
-def _read_canned() -> list[str]:
-    return [str(r) for r in yaml.safe_load(CANNED.read_text(encoding="utf-8")) or []]
+def _read_canned() -> list[CannedReply]:
+    return load_replies(CANNED)
 
 
 class ConsoleInput(InputChannel):
@@ -69,7 +71,7 @@ class ConsoleInput(InputChannel):
     def __init__(self, service: HandoffService) -> None:
         """Create the console on the handoff service (started by ``bot.handoff.startup``)."""
         self.service = service
-        self.canned_replies: list[str] = []
+        self.canned_replies: list[CannedReply] = []
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The console's pages and API."""
@@ -89,13 +91,14 @@ class ConsoleInput(InputChannel):
             return await serve(STATIC, name)
 
         register_auth(bp, service)
-        _register_work(bp, service)
+        _register_work(bp, service, lambda: self.canned_replies)
         register_media(bp, service)
+        register_left(bp, service)
         _register_overview(bp, service, lambda: self.canned_replies)
         return bp
 
 
-def _register_work(bp: Blueprint, service: HandoffService) -> None:
+def _register_work(bp: Blueprint, service: HandoffService, canned: Callable[[], list[CannedReply]]) -> None:
     """The queue, the agent's conversations and the steps on one conversation."""
     store, pool, max_wait = service.store, service.workers.console, service.settings.max_wait_seconds
     login_required = agent_required(service)
@@ -151,6 +154,17 @@ def _register_work(bp: Blueprint, service: HandoffService) -> None:
         shown, messages = await pool.run(view)
         return response.json({"messages": messages, "handoff": shown})
 
+    @bp.route("/api/conversations/<handoff_id:int>/suggestions", methods=["GET"])
+    @login_required
+    async def suggestions(request: Request, agent: Agent, handoff_id: int) -> HTTPResponse:
+        handoff = await pool.run(visible, agent, handoff_id)
+        events = await transcript.read_events(request.app.ctx.agent, handoff.sender_id, pool)
+        reading = latest_reading(events)
+        if reading is None:
+            return response.json({"for": None, "suggestions": []})
+        text, intents = reading
+        return response.json({"for": text, "suggestions": suggest(canned(), intents, handoff.topic)})
+
     @bp.route(
         "/api/conversations/<handoff_id:int>/<step:(messages|handback|transfer|resolve)>",
         methods=["POST"],
@@ -165,6 +179,7 @@ def _register_work(bp: Blueprint, service: HandoffService) -> None:
         if step == "messages":
             sent = await asyncio.shield(steps.reply(handoff, agent, text_field(data, "text")))
             await pool.run(store.audit, agent.id, "reply", handoff.id)  # a failure is audited by itself
+            await pool.run(store.assignment.answered, handoff.id, agent.id)  # the unanswered timer stops
             body = {"message": sent.message, "delivery": sent.delivery.as_json()}
             return response.json(body, status=201)
         if step == "transfer":
@@ -180,7 +195,9 @@ def _register_work(bp: Blueprint, service: HandoffService) -> None:
         return await stepped(request, done)
 
 
-def _register_overview(bp: Blueprint, service: HandoffService, canned: Callable[[], list[str]]) -> None:
+def _register_overview(
+    bp: Blueprint, service: HandoffService, canned: Callable[[], list[CannedReply]]
+) -> None:
     """Agents, canned replies, the audit log and the live updates."""
     store, pool = service.store, service.workers.console
     login_required = agent_required(service)
@@ -188,12 +205,22 @@ def _register_overview(bp: Blueprint, service: HandoffService, canned: Callable[
     @bp.route("/api/agents", methods=["GET"])
     @login_required
     async def agents(request: Request, agent: Agent) -> HTTPResponse:
-        return response.json({"agents": await pool.run(agents_json, store, agent.is_supervisor)})
+        capacity = service.settings.agent_capacity
+        return response.json({"agents": await pool.run(agents_json, store, agent.is_supervisor, capacity)})
+
+    @bp.route("/api/me/status", methods=["POST"])
+    @login_required
+    async def set_status(request: Request, agent: Agent) -> HTTPResponse:
+        status = json_body(request).get("status")
+        if status not in STATUSES:
+            raise errors.InvalidInput("status 必须是 online、busy 或 away。")
+        await pool.run(store.assignment.set_status, agent.id, status)
+        return response.json({"status": status})
 
     @bp.route("/api/canned", methods=["GET"])
     @login_required
     async def canned_replies(request: Request, agent: Agent) -> HTTPResponse:
-        return response.json({"replies": canned()})
+        return response.json({"replies": [reply.text for reply in canned()]})
 
     @bp.route("/api/audit", methods=["GET"])
     @login_required

@@ -117,9 +117,11 @@ def register_auth(bp: Blueprint, service: HandoffService) -> None:
         def open_session() -> str:
             token = store.create_session(agent.id, settings.session_ttl)
             store.audit(agent.id, "login", None)
+            if agent.id not in store.assignment.statuses():
+                store.assignment.set_status(agent.id, "online")  # the first login: 在线
             return token
 
-        reply = response.json({"agent": agent_json(agent)})
+        reply = response.json({"agent": {**agent_json(agent), "status": "online"}})
         _cookie(reply, await pool.run(open_session), settings.session_ttl, settings)
         return reply
 
@@ -138,4 +140,8 @@ def register_auth(bp: Blueprint, service: HandoffService) -> None:
     @bp.route("/api/me", methods=["GET"])
     @login_required
     async def me(request: Request, agent: Any) -> HTTPResponse:
-        return response.json({"agent": agent_json(agent)})
+        statuses = await pool.run(store.assignment.statuses)
+        status = statuses.get(agent.id, ("online", None))[0]
+        return response.json(
+            {"agent": {**agent_json(agent), "status": status}, "policy": settings.assignment}
+        )

@@ -1,5 +1,8 @@
 """The handoff's background task in the Rasa server: every round, pending handoffs past the
-limit become messages (their users are told) and expired agent sessions are deleted.
+limit become messages (their users are told), assignments nobody answered go back to the
+queue, round robin assigns waiting users (``HANDOFF_ASSIGNMENT=round_robin``), users whose
+place in the queue changed are told their new place and wait, and expired agent sessions are
+deleted.
 
 The round runs on one server at a time: the leader (``bot.handoff.leader``: a PostgreSQL
 advisory lock; on SQLite every server). Whoever sweeps, a request expires in one conditional
@@ -36,7 +39,12 @@ async def expiry_round(service: HandoffService, app: Sanic) -> bool:
     pool = service.workers.users
     if not await pool.run(service.leadership.acquire):
         return False
-    await service.lifecycle(app, pool).expire(service.settings.max_wait_seconds)
+    settings, steps = service.settings, service.lifecycle(app, pool)
+    await steps.expire(settings.max_wait_seconds)
+    await steps.requeue_unanswered(settings.unanswered_minutes)
+    if settings.assignment == "round_robin":
+        await steps.assign(settings.agent_capacity)
+    await steps.tell_places(settings.expected_minutes_per_position)
     await pool.run(service.store.purge_sessions)
     return True
 

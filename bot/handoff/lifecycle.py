@@ -23,7 +23,8 @@ from rasa.core.agent import Agent as RasaAgent
 from rasa.shared.core.events import BotUttered
 from sanic import Sanic
 
-from bot.handoff import transcript
+from bot.handoff import external, transcript
+from bot.handoff.assignment import Assigned, PlaceChange
 from bot.handoff.deliveries import DeliveryRecord
 from bot.handoff.errors import HandoffError
 from bot.handoff.models import Agent, Handoff
@@ -179,4 +180,34 @@ class Lifecycle:
         for handoff in expired:
             text = transcript.system_notice(notice("expired", reference=handoff.reference))
             await self._tell(handoff.sender_id, handoff.channel, handoff.id, [text], resume=True)
+            await external.message_left(self.app, handoff.sender_id, handoff.channel)  # contact, ticket
         return expired
+
+    async def assign(self, capacity: int) -> list[Assigned]:
+        """Round robin: waiting users go to online agents with room; each user is told who."""
+        given = await self._db(self.store.assignment.assign_round_robin, capacity)
+        for assigned in given:
+            handoff = assigned.handoff
+            text = transcript.system_notice(notice("taken", agent=assigned.agent_name))
+            await self._tell(handoff.sender_id, handoff.channel, handoff.id, [text])
+        return given
+
+    async def requeue_unanswered(self, minutes: int) -> list[Handoff]:
+        """Assignments nobody answered in time go back to the queue; their users are told."""
+        requeued = await self._db(self.store.assignment.requeue_unanswered, minutes)
+        for handoff in requeued:
+            text = transcript.system_notice(notice("requeued"))
+            await self._tell(handoff.sender_id, handoff.channel, handoff.id, [text])
+        return requeued
+
+    async def tell_places(self, minutes_per_place: int) -> list[PlaceChange]:
+        """Tell each waiting user whose place in the queue changed their new place and wait."""
+        changes = await self._db(self.store.assignment.place_changes)
+        for change in changes:
+            handoff = change.handoff
+            wait = change.position * minutes_per_place
+            text = transcript.system_notice(
+                notice("queue_position", position=change.position, wait_minutes=wait)
+            )
+            await self._tell(handoff.sender_id, handoff.channel, handoff.id, [text])
+        return changes

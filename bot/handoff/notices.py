@@ -18,6 +18,8 @@ NAMES = (
     "cancelled",
     "expired",
     "cancel_failed",
+    "requeued",
+    "queue_position",
 )
 
 

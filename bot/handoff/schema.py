@@ -179,3 +179,56 @@ version = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("value", BigInteger, nullable=False),
 )
+
+# Messages left (``bot.handoff.left_messages``): one row per handoff that became a message,
+# with the ticket the action server opened for it, the user's contact (masked) and the answer.
+messages_left = Table(
+    "handoff_messages_left",
+    metadata,
+    Column("handoff_id", Integer, ForeignKey("handoffs.id"), primary_key=True, autoincrement=False),
+    Column("ticket_id", String(64)),
+    Column("contact", String(255)),  # masked (138****8000, l***@example.cn), never the raw value
+    Column("contact_kind", String(16)),  # phone | email | account | none
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("answered_at", UTCDateTime),
+    Column("answered_by", Integer, ForeignKey("handoff_agents.id")),
+    Column("answer_kind", String(16)),  # channel | callback
+    Column("answer_note", Text),
+    Index("ix_handoff_messages_left_open", "answered_at", "due_at"),
+)
+
+# Whether each agent takes conversations now (``bot.handoff.assignment``): 在线/忙碌/离开, how
+# many at once, and when round robin last gave them one.
+presence = Table(
+    "handoff_presence",
+    metadata,
+    Column("agent_id", Integer, ForeignKey("handoff_agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(8), nullable=False),
+    Column("capacity", Integer),
+    Column("last_assigned_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("status IN ('online', 'busy', 'away')", name="presence_status_valid"),
+)
+
+# Each assignment of a handoff to an agent, and when that agent first replied (the
+# unanswered-assignment timer).
+assignments = Table(
+    "handoff_assignments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("handoff_id", Integer, ForeignKey("handoffs.id"), nullable=False, index=True),
+    Column("agent_id", Integer, ForeignKey("handoff_agents.id"), nullable=False),
+    Column("auto", Boolean, nullable=False),
+    Column("assigned_at", UTCDateTime, nullable=False),
+    Column("answered_at", UTCDateTime),
+    Column("released_at", UTCDateTime),
+)
+
+# The queue place and wait each waiting user was last told (live position updates).
+waits = Table(
+    "handoff_waits",
+    metadata,
+    Column("handoff_id", Integer, ForeignKey("handoffs.id"), primary_key=True, autoincrement=False),
+    Column("position", Integer, nullable=False),
+    Column("told_at", UTCDateTime, nullable=False),
+)

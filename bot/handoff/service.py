@@ -50,6 +50,7 @@ class HandoffService:
         """Prepare the service; nothing connects or starts until the server starts."""
         self.settings = settings
         self.store = store or HandoffStore(settings.db_url, connect_timeout=settings.db_timeout_seconds)
+        self.store.message_sla_hours = settings.message_sla_hours
         self.workers = Workers(settings.db_threads)
         self.hasher = hasher or ProcessHasher(settings.login.concurrent)
         self.throttle = LoginThrottle(self.store, settings.login, self.workers.console, self.hasher)
@@ -83,7 +84,8 @@ class HandoffService:
         except StoreUnavailable:
             logger.warning("handoff store unavailable at start; it is retried every round of expiry")
         loop = asyncio.get_running_loop()
-        rounds = expiry_loop(self, app, self.settings.expiry_round_seconds)
+        every = min(self.settings.expiry_round_seconds, self.settings.assignment_round_seconds)
+        rounds = expiry_loop(self, app, every)
         self._task = loop.create_task(rounds, name="handoff-expiry")
 
     async def stop(self) -> None:

@@ -16,6 +16,7 @@ from bot.handoff.models import CHINA_TZ
 DEFAULT_DB_URL = "sqlite:///var/handoff.db"
 DEFAULT_RETRY_DIR = "var/handoff_retry"
 DEFAULT_ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024
+ASSIGNMENT_POLICIES = ("manual", "round_robin")
 _HOURS = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -83,6 +84,16 @@ class HandoffSettings:
         expiry_round_seconds: how often the leading Rasa server sweeps expired requests.
         attachment_max_bytes: the largest image a user may send during a handoff.
         login: the login throttle.
+        message_sla_hours: how long a message left may wait for its answer (the 留言 queue's
+            timer; the user is told this too).
+        assignment: ``manual`` (agents take from the queue) or ``round_robin`` (new handoffs
+            go to the online agent with room who was given one longest ago; taking by hand
+            still works).
+        agent_capacity: the conversations an agent serves at once before round robin skips them.
+        unanswered_minutes: an assigned conversation whose agent has not replied within this
+            goes back to the queue (to the next agent under round robin), with a notice.
+        assignment_round_seconds: how often the leader assigns, requeues and tells the waiting
+            users their new place.
     """
 
     db_url: str = DEFAULT_DB_URL
@@ -98,6 +109,11 @@ class HandoffSettings:
     expiry_round_seconds: float = 10.0
     attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES
     login: LoginLimits = field(default_factory=LoginLimits)
+    message_sla_hours: int = 24
+    assignment: str = "manual"
+    agent_capacity: int = 3
+    unanswered_minutes: int = 5
+    assignment_round_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> HandoffSettings:
@@ -125,6 +141,11 @@ class HandoffSettings:
                 env, "HANDOFF_ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES, 1024, 20 * 1024 * 1024
             ),
             login=LoginLimits.from_env(env),
+            message_sla_hours=_integer(env, "HANDOFF_MESSAGE_SLA_HOURS", 24, 1, 720),
+            assignment=_choice(env, "HANDOFF_ASSIGNMENT", ASSIGNMENT_POLICIES),
+            agent_capacity=_integer(env, "HANDOFF_AGENT_CAPACITY", 3, 1, 50),
+            unanswered_minutes=_integer(env, "HANDOFF_UNANSWERED_MINUTES", 5, 1, 240),
+            assignment_round_seconds=_integer(env, "HANDOFF_ASSIGNMENT_ROUND_SECONDS", 5, 1, 600),
         )
         try:
             parse_hours(settings.agent_hours)
@@ -202,6 +223,13 @@ def _directory(env: dict[str, str], name: str, default: str) -> str:
     raw = env.get(name, "").strip() or default
     if "\x00" in raw or (Path(raw).exists() and not Path(raw).is_dir()):
         raise SettingsError(f"{name} must name a directory")
+    return raw
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}")
     return raw
 
 

@@ -20,9 +20,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.handoff.agents import AgentStore
+from bot.handoff.assignment import AssignmentStore
 from bot.handoff.attachment_store import AttachmentStore
 from bot.handoff.deliveries import DeliveryStore
 from bot.handoff.errors import Conflict, InvalidInput, NotFound
+from bot.handoff.left_messages import LeftMessageStore
 from bot.handoff.models import ACTIVE_STATUSES, AuditEntry, Handoff, make_reference
 from bot.handoff.rows import (
     HANDOFF_QUERY,
@@ -47,6 +49,18 @@ class HandoffStore(AgentStore):
     to act as a supervisor, which counts only if the acting agent has that role. The images
     users sent and the outcomes of pushes are its parts ``attachments`` and ``deliveries``.
     """
+
+    message_sla_hours = 24  # when a message left is due; set from the settings by the servers
+
+    @cached_property
+    def messages(self) -> LeftMessageStore:
+        """The messages left (the 留言 queue)."""
+        return LeftMessageStore(self)
+
+    @cached_property
+    def assignment(self) -> AssignmentStore:
+        """Presence, round robin, the unanswered timer and the waiting users' told places."""
+        return AssignmentStore(self)
 
     @cached_property
     def attachments(self) -> AttachmentStore:
@@ -101,6 +115,7 @@ class HandoffStore(AgentStore):
             handoff_id = self._insert(
                 conn, (sender_id, channel, priority, topic, summary), "message_left", now
             )
+            self.messages.open_row(conn, handoff_id, now, self.message_sla_hours)
             self._audit(conn, None, "leave_message", handoff_id, detail)
             self._bump(conn)
             return self._fetch(conn, handoff_id)
@@ -131,6 +146,7 @@ class HandoffStore(AgentStore):
                     .values(status="message_left", closed_at=now, updated_at=now)
                 )
                 if changed.rowcount == 1:
+                    self.messages.open_row(conn, handoff_id, now, self.message_sla_hours)
                     self._audit(conn, None, "expire", handoff_id, "")
                     expired.append(self._fetch(conn, handoff_id))
             if expired:
@@ -239,6 +255,7 @@ class HandoffStore(AgentStore):
             )
             if result.rowcount != 1:
                 self._refuse(conn, handoff_id, "pending")
+            self.assignment.record(conn, handoff_id, agent_id, False, now)
             self._audit(conn, agent_id, "take", handoff_id, "")
             self._bump(conn)
             return self._fetch(conn, handoff_id)
@@ -267,6 +284,7 @@ class HandoffStore(AgentStore):
             )
             if result.rowcount != 1:
                 self._refuse(conn, handoff_id, "assigned", to_agent_id)
+            self.assignment.record(conn, handoff_id, to_agent_id, False, now)
             self._audit(conn, from_agent_id, "transfer", handoff_id, f"to {target.username}")
             self._bump(conn)
             return self._fetch(conn, handoff_id)
@@ -378,6 +396,8 @@ class HandoffStore(AgentStore):
             )
             if result.rowcount != 1:
                 self._refuse(conn, handoff_id, "pending")
+            if status == "message_left":
+                self.messages.open_row(conn, handoff_id, now, self.message_sla_hours)
             self._audit(conn, None, action, handoff_id, "")
             self._bump(conn)
             return self._fetch(conn, handoff_id)

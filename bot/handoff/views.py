@@ -81,13 +81,22 @@ def handoffs_json(
     return [handoff_json(h, store, max_wait, times.get(h.sender_id), undelivered[h.id], now) for h in listed]
 
 
-def agents_json(store: HandoffStore, supervisor: bool) -> list[dict[str, Any]]:
-    """The agents with their duty and load (supervisors also see disabled agents)."""
+def agents_json(store: HandoffStore, supervisor: bool, capacity: int = 3) -> list[dict[str, Any]]:
+    """The agents with their duty, presence (在线/忙碌/离开), capacity and load (supervisors
+    also see disabled agents)."""
     load = store.agent_load()
     on_duty = {a.id for a in store.agents_on_duty()}
+    statuses = store.assignment.statuses()
     listed = [a for a in store.list_agents() if supervisor or a.active]
     return [
-        {**agent_json(a), "active": a.active, "on_duty": a.id in on_duty, "load": load.get(a.id, 0)}
+        {
+            **agent_json(a),
+            "active": a.active,
+            "on_duty": a.id in on_duty,
+            "load": load.get(a.id, 0),
+            "status": statuses.get(a.id, ("online", None))[0],
+            "capacity": statuses.get(a.id, ("online", None))[1] or capacity,
+        }
         for a in listed
     ]
 

@@ -25,6 +25,8 @@ ACTION_VARIABLES = {
     "reset_masked": "138****8000",
     "channel_name": "短信",
     "contact_name": "手机号",
+    "contact": "139****5678",
+    "sla_hours": 24,
     "option_count": 2,
     "flow_name": "投诉登记",
     "identity_masked": "138****8000",

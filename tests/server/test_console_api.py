@@ -62,6 +62,12 @@ ENDPOINTS = [
     ("GET", "/api/events"),
     ("POST", "/api/logout"),
     ("GET", "/api/attachments/aaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+    ("GET", "/api/conversations/1/suggestions"),
+    ("POST", "/api/me/status"),
+    ("GET", "/api/messages"),
+    ("GET", "/api/messages/1"),
+    ("POST", "/api/messages/1/reply"),
+    ("POST", "/api/messages/1/callback"),
 ]
 
 
@@ -194,6 +200,7 @@ def test_only_the_assigned_agent_or_a_supervisor_reads_and_writes(servers: Serve
         ("POST", "handback", {}),
         ("POST", "transfer", {"agent_id": 1}),
         ("POST", "resolve", {"note": ""}),
+        ("GET", "suggestions", None),
     ):
         reply = other.request(method, f"/api/conversations/{handoff.id}/{path}", json=body)
         assert reply.status_code == 403, (path, reply.status_code)
@@ -276,3 +283,44 @@ def test_a_waiting_user_can_stop_waiting(servers: Servers, store: Any) -> None:
     say("算了 不用了")
     assert store.active_for(conversation) is None and store.latest_for(conversation).status == "cancelled"
     assert "客服热线" in say("怎么联系客服")  # the bot answers again
+
+
+def _message_left(store: Any) -> Any:
+    left = store.record_message(uuid.uuid4().hex, "rest", "normal", "其他", "话题：其他；用户说：转人工")
+    store.messages.attach_ticket(left.id, "T202612010001", "13800138000", "phone")
+    return left
+
+
+@pytest.mark.parametrize("name", sorted(bad_payloads()))
+@pytest.mark.parametrize("path", ["messages/{id}/reply", "messages/{id}/callback", "me/status"])
+def test_the_bad_input_corpus_on_the_new_posts(
+    servers: Servers, store: Any, agent_a: httpx.Client, path: str, name: str
+) -> None:
+    case = bad_payloads()[name]
+    left = _message_left(store)
+    reply = _post_case(agent_a, "/api/" + path.format(id=left.id), case)
+    assert reply.status_code in (400, 413), (path, name, reply.status_code)
+    _never_echoes(reply, case)
+    assert store.messages.get(left.id).open
+
+
+def test_the_message_queue_rights(servers: Servers, store: Any) -> None:
+    clear_login_failures(store)
+    a, b, boss = _login(servers, "agent_a"), _login(servers, "agent_b"), _login(servers, "boss")
+    left = _message_left(store)
+    for client in (a, b, boss):  # the 留言 queue belongs to everybody until answered
+        listed = client.get("/api/messages")
+        assert listed.status_code == 200 and left.id in [m["id"] for m in listed.json()["messages"]]
+        assert "13800138000" not in listed.text
+    assert a.get(f"/api/messages/{left.id}").status_code == 200
+    done = a.post(f"/api/messages/{left.id}/callback", json={"note": "已电话回访"})
+    assert done.status_code == 200 and done.json()["message"]["answered_by"] == "阿甲"
+    assert b.post(f"/api/messages/{left.id}/callback", json={"note": "我也打了"}).status_code == 409
+    assert b.post(f"/api/messages/{left.id}/reply", json={"text": "您好"}).status_code == 409
+    assert a.get("/api/messages/999999").status_code == 404
+    assert a.get("/api/messages?state=all").status_code == 400
+    assert a.post("/api/me/status", json={"status": "busy"}).json() == {"status": "busy"}
+    agents = {x["username"]: x for x in boss.get("/api/agents").json()["agents"]}
+    assert agents["agent_a"]["status"] == "busy"
+    assert a.post("/api/me/status", json={"status": "online"}).status_code == 200
+    assert a.post("/api/me/status", json={"status": "asleep"}).status_code == 400

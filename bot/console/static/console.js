@@ -40,7 +40,10 @@
   const ACTION = { login: "登录", logout: "退出登录", take: "接入会话", reply: "发送消息", message: "发送消息",
     transfer: "转接", hand_back: "转回智能客服", handback: "转回智能客服", resolve: "结束会话", cancel: "用户取消排队",
     leave_message: "用户留言", expire: "排队超时转留言", agent_added: "添加客服", agent_enabled: "启用客服",
-    agent_disabled: "停用客服", password_set: "设置密码", undelivered: "消息未送达" };
+    agent_disabled: "停用客服", password_set: "设置密码", undelivered: "消息未送达",
+    message_ticket: "留言已登记工单", message_answered: "在线回复留言", message_called_back: "留言已回访",
+    message_unreachable: "留言回复未送达", assign: "自动分配", unanswered: "超时未回复，转回排队", status: "设置状态" };
+  const PRESENCE = { online: "在线", busy: "忙碌", away: "离开" };
   const ERRORS = { // by error code, then by status; a Chinese message from the server wins over these
     invalid_credentials: "用户名或密码错误。", rate_limited: "操作过于频繁，请稍后再试。",
     network: "网络异常，无法连接服务器，请稍后重试。", timeout: "服务器响应超时，请稍后重试。",
@@ -195,6 +198,7 @@
   let generation = 0; // bumped at sign-out: answers to older requests are dropped
   const state = {
     me: null, queue: [], mine: [], all: [], agents: [], canned: [], waits: new Map(), sigs: {}, known: null,
+    left: [], leftOpen: null,
     openId: null, open: null, canAct: false, keys: [], tSeq: 0, lSeq: 0, busy: false, sending: false,
     unread: new Set(), expanded: new Set(), drafts: new Map(), tab: "work", es: null, timers: [],
     refreshTimer: null, transcriptDirty: false,
@@ -267,7 +271,9 @@
     const supervisor = agent.role === "supervisor";
     ui.agentName.textContent = agentName(agent) || "客服";
     ui.agentRole.textContent = supervisor ? "主管" : "客服";
-    ui.tabButtons.forEach((tab) => (tab.hidden = tab.id !== "uwa-tab-work" && !supervisor));
+    ui.tabButtons.forEach((tab) => (tab.hidden = !["uwa-tab-work", "uwa-tab-left"].includes(tab.id) && !supervisor));
+    ui.nav.hidden = !supervisor; // the supervisors' pages: reports and the review queue
+    ui.status.value = PRESENCE[str(agent.status)] ? agent.status : "online";
     ui.login.hidden = true;
     ui.loginError.hidden = true;
     ui.app.hidden = false;
@@ -275,6 +281,7 @@
     closeConversation();
     refreshLists();
     loadCanned();
+    loadLeft();
     openEvents();
     state.timers.push(setInterval(poll, POLL_MS), setInterval(tick, 500));
   }
@@ -286,10 +293,11 @@
     state.timers.splice(0).forEach(clearInterval);
     clearTimeout(state.refreshTimer);
     for (const dialog of [ui.transferDialog, ui.resolveDialog]) if (dialog.open) dialog.close();
-    Object.assign(state, { me: null, queue: [], mine: [], all: [], agents: [], canned: [], sigs: {}, known: null,
+    ui.leftDetail.hidden = true;
+    Object.assign(state, { me: null, queue: [], mine: [], all: [], agents: [], canned: [], sigs: {}, known: null, left: [], leftOpen: null,
       openId: null, open: null, keys: [], busy: false, sending: false, es: null });
     [state.unread, state.expanded, state.drafts, state.waits].forEach((set) => set.clear());
-    [ui.queue, ui.myConversations, ui.transcript, ui.allRows, ui.agentRows, ui.auditRows].forEach((n) => n.replaceChildren());
+    [ui.queue, ui.myConversations, ui.transcript, ui.allRows, ui.agentRows, ui.auditRows, ui.leftRows, ui.leftTranscript].forEach((n) => n.replaceChildren());
     ui.canned.replaceChildren(el("option", null, { value: "" }, NO_CANNED));
     ui.reply.value = "";
     hideNotice();
@@ -323,6 +331,7 @@
       loadAgents();
     }
     if (name === "audit") loadAudit();
+    if (name === "left") loadLeft();
   }
 
   function tabKeys(event) {
@@ -431,6 +440,11 @@
     for (const node of ui.queue.querySelectorAll("[data-wait]")) {
       node.textContent = waitText((now - (state.waits.get(node.getAttribute("data-wait")) || now)) / 1000);
     }
+    for (const node of document.querySelectorAll("[data-due]")) {
+      const text = dueText(node.getAttribute("data-due"));
+      if (node.textContent !== text) node.textContent = text;
+      node.setAttribute("data-overdue", String(toMs(node.getAttribute("data-due")) < now));
+    }
     for (const node of document.querySelectorAll(".uwa-window[data-closes]")) {
       const closes = node.getAttribute("data-closes");
       const text = windowText(closes);
@@ -492,6 +506,9 @@
       if (state.openId !== null) state.drafts.set(String(state.openId), ui.reply.value);
       Object.assign(state, { openId: id, keys: [], tSeq: state.tSeq + 1 });
       ui.transcript.replaceChildren();
+      ui.suggestions.replaceChildren();
+      ui.suggestions.hidden = true;
+      ui.suggestions.removeAttribute("data-sig");
       ui.reply.value = state.drafts.get(String(id)) || "";
     }
     state.open = findHandoff(id) || handoff || { id };
@@ -554,7 +571,9 @@
       closeConversation();
       return notice(err.status === 403 ? "您无权查看该会话，它可能已转给其他客服。" : errorText(err), "error");
     }
-    if (seq === state.tSeq) renderTranscript(Array.isArray(data.messages) ? data.messages : [], stick);
+    if (seq !== state.tSeq) return;
+    renderTranscript(Array.isArray(data.messages) ? data.messages : [], stick);
+    loadSuggestions();
   }
 
   const msgKey = (m) => JSON.stringify(m && [m.role, m.timestamp, m.agent_name, m.text,
@@ -680,14 +699,41 @@
     }));
   }
 
-  function useCanned() {
-    const text = state.canned[Number(ui.canned.value)];
-    ui.canned.selectedIndex = 0;
-    if (!text) return;
+  /** Up to three replies for the user's latest message; a click puts one in the reply box. */
+  async function loadSuggestions() {
+    const id = state.openId;
+    if (id === null || !state.canAct) return ui.suggestions.replaceChildren(), (ui.suggestions.hidden = true);
+    let data = null;
+    try {
+      data = await api("GET", `conversations/${enc(id)}/suggestions`);
+    } catch (err) {
+      return; // suggestions are a help, never an error to show
+    }
+    if (!sameId(id, state.openId)) return;
+    const texts = (Array.isArray(data.suggestions) ? data.suggestions : []).map((x) => str(x && x.text)).filter(Boolean);
+    const sig = JSON.stringify(texts);
+    if (ui.suggestions.getAttribute("data-sig") === sig) return;
+    ui.suggestions.setAttribute("data-sig", sig);
+    ui.suggestions.replaceChildren(el("span", "uwa-muted", null, "推荐回复："), ...texts.map((text) => {
+      const chip = el("button", "uwa-chip uwa-suggestion", { type: "button", "data-testid": "uwa-suggestion", title: text },
+        text.length > 28 ? text.slice(0, 28) + "…" : text);
+      chip.addEventListener("click", () => insertReply(text));
+      return chip;
+    }));
+    ui.suggestions.hidden = !texts.length;
+  }
+
+  function insertReply(text) {
     const box = ui.reply;
     if (!box.value.trim()) box.value = text;
     else box.setRangeText(text, box.selectionStart, box.selectionEnd, "end");
     box.focus();
+  }
+
+  function useCanned() {
+    const text = state.canned[Number(ui.canned.value)];
+    ui.canned.selectedIndex = 0;
+    if (text) insertReply(text);
   }
 
   // --- hand back, transfer, resolve ------------------------------------------------------------------------
@@ -794,8 +840,10 @@
       attrs: { "data-testid": "uwa-agent-item", "data-id": String(a.id) },
       cells: [agentName(a), a.role === "supervisor" ? "主管" : "客服", a.active === false ? "已停用" : "正常",
         el("span", a.on_duty ? "uwa-duty uwa-duty--on" : "uwa-duty", null, a.on_duty ? "在岗" : "离岗"),
-        typeof a.load === "number" ? String(a.load) : "—"],
-    })), 5, "暂无客服");
+        el("span", `uwa-presence uwa-presence--${PRESENCE[str(a.status)] ? a.status : "online"}`,
+          { "data-testid": "uwa-agent-status" }, PRESENCE[str(a.status)] || "在线"),
+        (typeof a.load === "number" ? String(a.load) : "—") + (typeof a.capacity === "number" ? ` / ${a.capacity}` : "")],
+    })), 6, "暂无客服");
     return state.agents;
   }
 
@@ -807,6 +855,97 @@
       cells: [timeEl(null, e.at, true), str(e.agent_name) || "—", ACTION[str(e.action)] || str(e.action),
         str(e.reference) || "—", typeof e.detail === "string" ? e.detail : e.detail ? JSON.stringify(e.detail) : ""],
     })), 5, "暂无操作记录");
+  }
+
+  // --- 留言: messages left, their SLA timers and answers ------------------------------------------------------------------
+  /** "剩余 3 小时 12 分" until a message is due, or how long it is overdue. */
+  function dueText(due) {
+    const ms = toMs(due);
+    if (ms === null) return "—";
+    const s = Math.floor(Math.abs(ms - Date.now()) / 1000);
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const span = h ? `${h} 小时 ${m} 分` : `${m} 分 ${s % 60} 秒`;
+    return ms >= Date.now() ? `剩余 ${span}` : `已超时 ${span}`;
+  }
+
+  async function loadLeft() {
+    if (!state.me) return;
+    const wanted = ui.leftState.value === "answered" ? "answered" : "open";
+    const data = await load(`messages?state=${wanted}`, "留言");
+    if (!data || !state.me) return;
+    const messages = (Array.isArray(data.messages) ? data.messages : []).filter((m) => m && str(m.id) !== "");
+    state.left = messages;
+    if (wanted === "open") ui.leftCount.textContent = String(messages.length);
+    const sig = JSON.stringify([wanted, messages.map((m) => Object.assign({}, m, { seconds_left: 0 }))]);
+    if (state.sigs.left === sig) return;
+    state.sigs.left = sig;
+    fillTable(ui.leftRows, messages.map((m) => {
+      const open = el("button", "uwa-btn uwa-btn--small", { type: "button", "data-testid": "uwa-left-open",
+        "aria-label": `处理 ${refText(m)}` }, m.answered ? "查看" : "处理");
+      open.addEventListener("click", () => openLeft(m.id));
+      const due = m.answered
+        ? el("span", "uwa-muted", null, `${m.answer_kind === "callback" ? "已回访" : "已在线回复"}（${str(m.answered_by) || "客服"}）`)
+        : el("span", "uwa-due", { "data-due": str(m.due_at), "data-testid": "uwa-left-due" }, dueText(m.due_at));
+      return { attrs: { "data-testid": "uwa-left-item", "data-id": String(m.id), "data-overdue": String(Boolean(m.overdue)) },
+        cells: [refText(m), channelChip(m), topicText(m), str(m.contact) || "未留联系方式", str(m.ticket_id) || "—", due, open] };
+    }), 7, wanted === "open" ? "暂无待处理的留言" : "暂无已处理的留言");
+  }
+
+  async function openLeft(id) {
+    const data = await load(`messages/${enc(id)}`, "留言详情");
+    if (!data || !data.message) return;
+    const m = data.message;
+    state.leftOpen = m;
+    ui.leftDetail.hidden = false;
+    ui.leftDetailTitle.textContent = `${refText(m)} · ${topicText(m)}`;
+    const meta = ["渠道：", channelChip(m), `　联系方式：${str(m.contact) || "未留"}　工单：${str(m.ticket_id) || "—"}　留言于 `,
+      timeEl(null, m.left_at)];
+    if (!m.answered) meta.push("　", el("span", "uwa-due", { "data-due": str(m.due_at) }, dueText(m.due_at)));
+    ui.leftMeta.replaceChildren(...meta);
+    ui.leftSummary.textContent = str(m.summary);
+    ui.leftTranscript.replaceChildren(...(Array.isArray(data.messages) ? data.messages : []).filter((x) => x && typeof x === "object").map(renderMessage));
+    ui.leftBanner.textContent = m.answered ? `该留言已处理：${str(m.answer_note)}`
+      : m.reachable ? "" : "该用户当前无法通过原渠道收到消息（例如微信 48 小时窗口已关闭），请电话或邮件回访后标记。";
+    ui.leftBanner.hidden = !ui.leftBanner.textContent;
+    ui.leftAnswer.hidden = Boolean(m.answered);
+    ui.leftSend.disabled = !m.reachable;
+    ui.leftTranscript.scrollTop = ui.leftTranscript.scrollHeight;
+  }
+
+  async function answerLeft(step) {
+    const m = state.leftOpen;
+    const box = step === "reply" ? ui.leftReply : ui.leftNote;
+    const text = box.value.trim();
+    if (!m || !text) return notice(step === "reply" ? "请输入回复内容。" : "请填写回访说明。", "error");
+    const button = step === "reply" ? ui.leftSend : ui.leftCallback;
+    button.disabled = true;
+    try {
+      const data = await api("POST", `messages/${enc(m.id)}/${step}`, step === "reply" ? { text } : { note: text });
+      box.value = "";
+      if (step === "reply" && data.delivery && data.delivery.delivered === false) {
+        notice(`回复未送达用户：${str(data.delivery.explanation) || "渠道暂时不可用"}。请电话或邮件回访后标记。`, "error");
+      } else {
+        notice(step === "reply" ? `已回复留言 ${refText(m)}` : `留言 ${refText(m)} 已标记为已回访`, "info");
+      }
+      await openLeft(m.id);
+      loadLeft();
+    } catch (err) {
+      report(err, "处理留言失败");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function setStatus() {
+    const status = ui.status.value;
+    try {
+      await api("POST", "me/status", { status });
+      notice(`状态已设为 ${PRESENCE[status]}`, "info");
+      if (state.tab === "overview") loadAgents();
+    } catch (err) {
+      report(err, "设置状态失败");
+    }
   }
 
   // --- live updates ------------------------------------------------------------------------------------------------
@@ -855,6 +994,7 @@
       state.transcriptDirty = false;
       if (state.tab === "overview") loadAgents();
       if (state.tab === "audit") loadAudit();
+      loadLeft();
     }, 200);
   }
 
@@ -882,6 +1022,8 @@
       [ui.resolveForm, "submit", confirmResolve], [ui.resolveCancel, "click", () => ui.resolveDialog.close()],
       [ui.transferDialog, "close", () => state.canAct && ui.transfer.focus()],
       [ui.resolveDialog, "close", () => state.canAct && ui.resolve.focus()], [ui.auditRefresh, "click", loadAudit],
+      [ui.leftState, "change", loadLeft], [ui.leftSend, "click", () => answerLeft("reply")],
+      [ui.leftCallback, "click", () => answerLeft("callback")], [ui.status, "change", setStatus],
       [document, "visibilitychange", () => !document.hidden && state.me && scheduleRefresh(true)],
       ...ui.tabButtons.map((tab) => [tab, "click", () => selectTab(tab.id.slice("uwa-tab-".length))]),
     ];

@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.handoff.attachment_store import AttachmentStore
 from bot.handoff.deliveries import DeliveryStore
+from bot.handoff.left_messages import LeftMessageStore
 from bot.handoff.store import HandoffStore
 
 PG_URL = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -35,12 +36,15 @@ class OffLoopOnly:
     """The store (and its parts), refusing every call made on the event loop's thread (it
     must run in a pool)."""
 
-    def __init__(self, store: HandoffStore | AttachmentStore | DeliveryStore) -> None:
-        self._store = store
+    def __init__(self, store: HandoffStore | AttachmentStore | DeliveryStore | LeftMessageStore) -> None:
+        object.__setattr__(self, "_store", store)
+
+    def __setattr__(self, name: str, value: Any) -> None:  # settings reach the store itself
+        setattr(self._store, name, value)
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._store, name)
-        if isinstance(attribute, AttachmentStore | DeliveryStore):
+        if isinstance(attribute, AttachmentStore | DeliveryStore | LeftMessageStore):
             return OffLoopOnly(attribute)
         if not callable(attribute):
             return attribute
