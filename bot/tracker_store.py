@@ -50,6 +50,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from bot import pii
 from bot.masking import mask_text
@@ -147,11 +148,16 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         """Rasa's store (endpoints.yml's settings), its threads and its kept conversations."""
         super().__init__(*args, **kwargs)
         engine = cast(sa.engine.Engine, self.engine)  # type: ignore[has-type]
+        engine.dispose()
         if engine.dialect.name != "sqlite":  # a server's connections can be cut: check them first
-            engine.dispose()
             engine = sa.create_engine(engine.url, pool_pre_ping=True, **create_engine_kwargs(engine.url))
-            self.engine = engine
-            self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
+        else:  # one connection, used by the store's one thread, instead of one per message
+            engine = sa.create_engine(
+                engine.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        self.engine = engine
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
         threads = 1 if engine.dialect.name == "sqlite" else _threads(os.environ.get(THREADS_ENV))
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="tracker-store")
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
@@ -220,6 +226,11 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         ).one()
         return int(count or 0), int(last_id or 0)
 
+    def _row(self, session: Session, row_id: int) -> Any:
+        """A stored row's type and time (what ``_continuation`` compares), without the ORM."""
+        columns = (self.SQLEvent.type_name, self.SQLEvent.timestamp)
+        return session.execute(sa.select(*columns).where(self.SQLEvent.id == row_id)).first()
+
     def _caught_up(
         self, session: Session, sender_id: str, kept: _Kept | None, count: int, last_id: int
     ) -> _Kept:
@@ -270,7 +281,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         keep = (sender_id,)
         with self.session_scope() as session:
             count, last_id = self._extent(session, sender_id)
-            start = _continuation(events, count, session.get(self.SQLEvent, last_id) if count else None)
+            start = _continuation(events, count, self._row(session, last_id) if count else None)
             if start is None:
                 self._forget(sender_id)
                 raise StoreConflict(
@@ -291,8 +302,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                 for event, data in zip(new, masked, strict=True)
             ]
             session.add_all(rows)
-            session.commit()
+            session.flush()  # the ids, read before the commit expires the rows (a query each)
             ids = [row.id for row in rows]
+            session.commit()
         self._kept_after_write(sender_id, count, last_id, masked, ids)
         return masked
 
@@ -315,6 +327,16 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         for event in deserialise_events(masked):
             tracker.update(event)
         self._keep(sender_id, _Kept(tracker, count + len(masked), ids[-1]))
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """Write-ahead log (readers never wait for the writer), synced at checkpoints: a commit
+    survives the process dying; only the machine losing power can lose the latest ones."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
 
 
 def _continuation(events: Sequence[Event], count: int, last: Any) -> int | None:
