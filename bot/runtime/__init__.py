@@ -13,6 +13,7 @@ Each one replaces one function of Rasa 3.6.21 with a behaviour-preserving or str
 - ``history``: a conversation's applied events and dialogue states (what the policies
   predict from) are extended by the new events instead of recomputed from the session's start.
 - ``models``: a trained DIET model is loaded for prediction without tracing a training step.
+- ``rules``: the Rule policy stops looking back through the conversation where no rule reaches.
 
 They are written against Rasa 3.6.21 exactly: with another version nothing is replaced and
 a warning says so, so an upgrade runs stock Rasa until these are checked again.
@@ -24,7 +25,7 @@ import logging
 
 import rasa
 
-from bot.runtime import actions, history, models, trackers, turns
+from bot.runtime import actions, history, models, rules, trackers, turns
 
 logger = logging.getLogger(__name__)
 RASA_VERSION = "3.6.21"
@@ -48,5 +49,6 @@ def install() -> bool:
     trackers.install()
     history.install()
     models.install()
+    rules.install()
     _installed = True
     return True

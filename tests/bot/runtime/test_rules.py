@@ -1,0 +1,74 @@
+"""The Rule policy's bounded search (bot.runtime.rules) finds exactly Rasa's applicable rules."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.runtime import rules
+from tests.bot.runtime.test_trackers import _conversations
+
+pytestmark = pytest.mark.model
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def lookup(model_path: Path) -> dict[str, Any]:
+    with tarfile.open(model_path) as archive:
+        member = archive.extractfile("components/train_RulePolicy1/rule_policy.json")
+        assert member is not None
+        return json.load(member)["lookup"]
+
+
+def _stock(lookup: dict[str, Any], states: list[Any]) -> set[str]:
+    policy = SimpleNamespace()
+    policy._is_rule_applicable = lambda key, index, state: RulePolicy._is_rule_applicable(
+        policy, key, index, state
+    )  # type: ignore[arg-type]
+    policy._rule_key_to_state = RulePolicy._rule_key_to_state
+    policy._does_rule_match_state = RulePolicy._does_rule_match_state
+    return rules.stock_get_possible_keys(policy, lookup, states)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(_conversations()))
+def test_the_same_rules_apply(lookup: dict[str, Any], name: str) -> None:
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    events = _conversations()[name]
+    compared = 0
+    for end in range(1, len(events) + 1):
+        tracker = DialogueStateTracker.from_events("u", events[:end], domain.slots)
+        for ignore_rule_only in (False, True):
+            states = domain.states_for_tracker_history(tracker, ignore_rule_only_turns=ignore_rule_only)
+            for table in ("rules", "rules_for_loop_unhappy_path"):
+                expected = _stock(lookup[table], states)
+                assert rules.get_possible_keys(None, lookup[table], states) == expected  # type: ignore[arg-type]
+                compared += len(expected)
+    if name in ("complaint", "restarted"):  # conversations the trained rules know
+        assert compared > 0
+
+
+def test_the_walk_is_bounded(lookup: dict[str, Any]) -> None:
+    longest = max(len(rules.reversed_states(key)) for key in lookup["rules"])
+    assert longest <= 10
+    checked: list[int] = []
+    original = rules._applicable
+
+    def counting(key: str, index: int, state: Any) -> bool:
+        checked.append(index)
+        return original(key, index, state)
+
+    rules._applicable = counting  # type: ignore[assignment]
+    try:
+        states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}] * 500
+        rules.get_possible_keys(None, lookup["rules"], states)  # type: ignore[arg-type]
+    finally:
+        rules._applicable = original  # type: ignore[assignment]
+    assert max(checked, default=0) < longest
