@@ -39,6 +39,7 @@ from bot.channels.widget_identity import identity_bindings, token_subject
 from bot.channels.widget_routes import register_routes
 from bot.channels.widget_sessions import resume_or_issue, sender_of, session_of, sign_session
 from bot.channels.widget_settings import WidgetSettings
+from bot.channels.widget_upload import register_upload
 from bot.handoff.gate import after_user_message
 from bot.handoff.push import NotDeliverable
 from bot.masking import install_log_masking
@@ -115,6 +116,7 @@ class WidgetSocketIOInput(SocketIOInput):
             self._app = app
 
         self._register_socket_events(sio, on_new_message)
+        register_upload(bp, self.settings)  # before the file route, which takes every other path
         register_routes(bp, self.settings)
         return bp
 

@@ -1,6 +1,7 @@
 """The widget's HTTP routes under /widget:
 
-    GET  /widget/<file>       the widget's static files (bot/widget/), socket.io client included
+    GET  /widget/<file>       the widget's static files (bot/widget/), socket.io client included;
+                              shared.js, the ES module the widget shares with the console
     POST /widget/history      a session's conversation, for the holder of the session's proof
                               ``<session id>.<signature>``: the text/plain body (what the widget
                               sends: a simple request, so no CORS preflight), or the header
@@ -122,4 +123,9 @@ def register_routes(bp: Blueprint, settings: WidgetSettings) -> None:
 
     @bp.route("/<name:path>", methods=["GET"])
     async def widget_file(request: Request, name: str) -> HTTPResponse:
-        return await serve(WIDGET_DIR, name)
+        # The configured origins may load shared.js: widget.js imports it, and a module is
+        # fetched with CORS (a classic script like widget.js itself needs no header).
+        file = await serve(WIDGET_DIR, name)
+        file.headers.update(cors_headers(request.headers.get("Origin"), settings.cors_allowed_origins))
+        setattr(request.ctx, SANIC_CORS_EVALUATED, "1")
+        return file

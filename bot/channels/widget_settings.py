@@ -100,6 +100,7 @@ class WidgetSettings:
     max_message_chars: int = 1000
     rate_limit_per_minute: int = 20
     history_per_minute: int = 30
+    uploads_per_minute: int = 6
     cors_allowed_origins: tuple[str, ...] = ()
     identity_secret: str = ""
     demo_account: str | None = None
@@ -110,7 +111,13 @@ class WidgetSettings:
 
     def __post_init__(self) -> None:
         """Fail fast on limits that would switch a guard off."""
-        if min(self.max_message_chars, self.rate_limit_per_minute, self.history_per_minute) < 1:
+        limits = (
+            self.max_message_chars,
+            self.rate_limit_per_minute,
+            self.history_per_minute,
+            self.uploads_per_minute,
+        )
+        if min(limits) < 1:
             raise ValueError("max_message_chars and rate_limit_per_minute must be positive")
         if not self.session_secret:
             raise ValueError("a widget session secret is required")
@@ -137,6 +144,7 @@ class WidgetSettings:
             max_message_chars=int(credentials.get("max_message_chars", 1000)),
             rate_limit_per_minute=int(credentials.get("rate_limit_per_minute", 20)),
             history_per_minute=int(credentials.get("history_per_minute", 30)),
+            uploads_per_minute=int(credentials.get("uploads_per_minute", 6)),
             cors_allowed_origins=parse_origins(credentials.get("cors_allowed_origins")),
             identity_secret=environ.get(IDENTITY_SECRET_ENV, ""),
             demo_account=str(account) if account else None,

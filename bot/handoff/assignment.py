@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from bot.handoff.db import Database
 from bot.handoff.errors import InvalidInput, NotFound
@@ -226,8 +227,15 @@ class AssignmentStore:
         changed = conn.execute(
             update(waits).where(waits.c.handoff_id == handoff_id).values(position=position, told_at=now)
         )
-        if changed.rowcount != 1:
-            conn.execute(insert(waits).values(handoff_id=handoff_id, position=position, told_at=now))
+        if changed.rowcount == 1:
+            return
+        try:
+            with conn.begin_nested():  # a savepoint: a failed insert leaves the transaction usable
+                conn.execute(insert(waits).values(handoff_id=handoff_id, position=position, told_at=now))
+        except IntegrityError:  # another server told the same user at the same moment
+            conn.execute(
+                update(waits).where(waits.c.handoff_id == handoff_id).values(position=position, told_at=now)
+            )
 
     def _unanswered_by(self, conn: Connection, handoff_id: int) -> set[int]:
         query = select(assignments.c.agent_id).where(

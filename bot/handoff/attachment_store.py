@@ -84,3 +84,18 @@ class AttachmentStore:
         )
         with self._db._read() as conn:
             return bool(conn.execute(query).scalar())
+
+    def for_sender(self, sender_id: str, limit: int = 50) -> list[Attachment]:
+        """The images a sender sent, oldest first (without their bytes)."""
+        query = (
+            select(*_COLUMNS)
+            .where(attachments.c.sender_id == sender_id)
+            .order_by(attachments.c.created_at, attachments.c.id)
+            .limit(limit)
+        )
+        with self._db._read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Attachment(r.id, r.content_type, r.size, r.sender_id, r.channel, r.source, r.created_at)
+            for r in rows
+        ]

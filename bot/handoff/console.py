@@ -26,12 +26,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff import errors, transcript
+from bot.handoff.annotations import context_config
 from bot.handoff.assignment import STATUSES
 from bot.handoff.assist import CannedReply, latest_reading, load_replies, suggest
 from bot.handoff.console_auth import agent_required, register_auth, session_token
+from bot.handoff.console_context import register_context
 from bot.handoff.console_http import json_body, text_field
 from bot.handoff.console_left import register_left
 from bot.handoff.console_media import register_media
+from bot.handoff.context import CustomerBackend, wallet_backend
 from bot.handoff.lifecycle import Step
 from bot.handoff.live import Snapshot, stream_changes
 from bot.handoff.messages import console_messages
@@ -43,6 +46,10 @@ from bot.masking import install_log_masking
 from bot.static_files import serve
 
 STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
+# The helpers the console's modules share with the chat widget: one file, served here as
+# /console/static/shared.js and by the widget channel as /widget/shared.js.
+SHARED_JS = "shared.js"
+WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 CANNED = Path(__file__).resolve().parent.parent / "console" / "canned_replies.yml"
 
 
@@ -72,6 +79,8 @@ class ConsoleInput(InputChannel):
         """Create the console on the handoff service (started by ``bot.handoff.startup``)."""
         self.service = service
         self.canned_replies: list[CannedReply] = []
+        # The wallet backend the side panel reads (tests put a sandbox of their own here).
+        self.customer_backend: Callable[[], CustomerBackend] = wallet_backend
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The console's pages and API."""
@@ -81,6 +90,7 @@ class ConsoleInput(InputChannel):
         @bp.listener("after_server_start")
         async def start(app: Sanic, _: Any) -> None:
             self.canned_replies = await asyncio.to_thread(_read_canned)
+            await asyncio.to_thread(context_config)  # tags and labels of the side panel, checked at start
 
         @bp.route("/", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:
@@ -88,12 +98,13 @@ class ConsoleInput(InputChannel):
 
         @bp.route("/static/<name:path>", methods=["GET"])
         async def static(request: Request, name: str) -> HTTPResponse:
-            return await serve(STATIC, name)
+            return await serve(WIDGET_DIR if name == SHARED_JS else STATIC, name)
 
         register_auth(bp, service)
         _register_work(bp, service, lambda: self.canned_replies)
         register_media(bp, service)
         register_left(bp, service)
+        register_context(bp, service, lambda: self.customer_backend())
         _register_overview(bp, service, lambda: self.canned_replies)
         return bp
 

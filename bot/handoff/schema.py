@@ -232,3 +232,37 @@ waits = Table(
     Column("position", Integer, nullable=False),
     Column("told_at", UTCDateTime, nullable=False),
 )
+
+# Agents' private notes on a conversation (``bot.handoff.annotations``): never shown to the
+# user, stored masked. New tables are created by ``Database.create_schema`` on the next start.
+notes = Table(
+    "handoff_notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("handoff_id", Integer, ForeignKey("handoffs.id"), nullable=False, index=True),
+    Column("agent_id", Integer, ForeignKey("handoff_agents.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The tags of a conversation: from the configured list or free (validated), each once.
+tags = Table(
+    "handoff_tags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("handoff_id", Integer, ForeignKey("handoffs.id"), nullable=False),
+    Column("tag", String(32), nullable=False),
+    Column("agent_id", Integer, ForeignKey("handoff_agents.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ux_handoff_tags_handoff_tag", "handoff_id", "tag", unique=True),
+)
+
+# The verified wallet account of a conversation, as the bot's tracker had it
+# (``bot.handoff.account_links``): previous conversations of the same customer on any channel.
+account_links = Table(
+    "handoff_account_links",
+    metadata,
+    Column("handoff_id", Integer, ForeignKey("handoffs.id"), primary_key=True, autoincrement=False),
+    Column("account_id", String(64), index=True),  # NULL: the tracker was read, nobody verified
+    Column("linked_at", UTCDateTime, nullable=False),
+)

@@ -19,7 +19,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from bot.handoff.account_links import AccountLinkStore
 from bot.handoff.agents import AgentStore
+from bot.handoff.annotations import AnnotationStore
 from bot.handoff.assignment import AssignmentStore
 from bot.handoff.attachment_store import AttachmentStore
 from bot.handoff.deliveries import DeliveryStore
@@ -66,6 +68,16 @@ class HandoffStore(AgentStore):
     def attachments(self) -> AttachmentStore:
         """The images users sent."""
         return AttachmentStore(self)
+
+    @cached_property
+    def accounts(self) -> AccountLinkStore:
+        """Which verified account each conversation belongs to."""
+        return AccountLinkStore(self)
+
+    @cached_property
+    def annotations(self) -> AnnotationStore:
+        """The agents' private notes and tags on conversations."""
+        return AnnotationStore(self)
 
     @cached_property
     def deliveries(self) -> DeliveryStore:

@@ -9,7 +9,10 @@
  *   data-greeting       first bot bubble of an empty conversation, shown locally only ("" = none)
  *   data-open-on-load   "true" opens the panel when the page loads
  *   data-max-length     longest message in characters; longer ones are refused locally (default 1000)
- * It loads {server}/widget/widget.css and {server}/widget/vendor/socket.io.min.js, nothing else.
+ * It loads {server}/widget/shared.js (an ES module it shares with the agent console, by import():
+ * from another site only when that site's origin is configured in cors_allowed_origins, like the
+ * widget's other requests), {server}/widget/widget.css and {server}/widget/vendor/socket.io.min.js.
+ * widget.js itself stays a classic script (one tag, its data-* attributes): no build step.
  *
  * Protocol (socket.io, path {server path}/socket.io). Sessions are issued by the server: the
  * widget keeps only the session's proof "<session id>.<signature>" (localStorage uwc_session).
@@ -25,6 +28,9 @@
  *      in order and with the same id, after every session_confirm
  *   <- bot_uttered {text, quick_replies|buttons?, attachment?: {type: "image", payload: {src}},
  *                   role?: "agent"|"system", agent_name?}
+ *   POST {server}/widget/upload, multipart/form-data {session: the proof, image: the file} (a simple
+ *       request too): an image (button or paste; JPEG, PNG, GIF, WebP up to 2 MB, checked again
+ *       by the server by its bytes) stored with the conversation for the agent -> 201 | {error, message}
  *   <- wallet_error {code, message, client_message_id?}  shown as a system notice;
  *      session_mismatch / session_required: the session is asked for again and the message
  *      re-sent; identity_changed: a new conversation is started and the message sent there
@@ -50,6 +56,8 @@
   const LIVE_ROLES = ["bot", "agent", "system"];
   const REFUSALS = ["message_too_long", "rate_limited", "invalid_event"];
   const SESSION_LOST = ["session_mismatch", "session_required"];
+  const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]; // the server checks the bytes
+  const IMAGE_MAX_BYTES = 2 * 1024 * 1024; // HANDOFF_ATTACHMENT_MAX_BYTES: the server decides
   const TEXT = {
     title: "联合钱包在线客服", greeting: "您好，我是联合钱包智能客服，请问有什么可以帮您？",
     open: "打开在线客服", close: "关闭", input: "输入消息", send: "发送", sendLabel: "发送消息",
@@ -57,6 +65,10 @@
     connecting: "正在连接客服…", reconnecting: "连接中断，正在重新连接…",
     loadFailed: "无法连接客服，请检查网络后重试。", sendFailed: "消息发送失败，请稍后重试。",
     agent: "人工客服", image: "图片", quickReplies: "快捷回复", failed: "未发送", unread: "条未读消息",
+    attachLabel: "发送图片（JPG、PNG、GIF、WebP，2 MB 以内）",
+    imageNotConnected: "连接尚未建立，请稍候片刻再发送图片。",
+    imageBadType: "抱歉，目前只支持发送 JPG、PNG、GIF 或 WebP 格式的图片。",
+    imageTooLarge: "图片太大了，请发送 2 MB 以内的图片。", imageFailed: "图片暂时无法发送，请稍后再试。",
     newUser: "登录账号已变化，已为您开始新的对话。", expired: "之前的会话已失效，已为您开始新的对话。",
     tooLong: (max, n) => `消息太长了，请控制在 ${max} 字以内（当前 ${n} 字）。`,
   };
@@ -90,6 +102,12 @@
   })();
 
   // --- small helpers -------------------------------------------------------------
+  // el, clock and safeHttpUrl come from the module the console shares (/widget/shared.js),
+  // loaded by import() before the widget is built; nothing calls them earlier.
+  let el;
+  let clock;
+  let safeHttpUrl;
+
   const store = { // storage may be disabled or full: the conversation then lives in memory only
     get(key) {
       try { return window.localStorage.getItem(key); } catch (e) { return null; }
@@ -102,14 +120,6 @@
     },
   };
 
-  function el(tag, className, attrs, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (attrs) for (const name of Object.keys(attrs)) node.setAttribute(name, attrs[name]);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
   function uuid() {
     const c = window.crypto;
     if (c && typeof c.randomUUID === "function") return c.randomUUID(); // secure contexts only
@@ -120,13 +130,6 @@
     b[8] = (b[8] & 0x3f) | 0x80;
     const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-
-  function safeHttpUrl(value) {
-    if (typeof value !== "string") return null;
-    let url;
-    try { url = new URL(value); } catch (e) { return null; }
-    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
   }
 
   /** The session id of a proof "<id>.<signature>" the server issued, or null. */
@@ -158,9 +161,6 @@
     }
     return "u" + hash.toString(16).padStart(8, "0");
   }
-
-  const pad = (n) => String(n).padStart(2, "0");
-  const hhmm = (ms) => `${pad(new Date(ms).getHours())}:${pad(new Date(ms).getMinutes())}`;
 
   // URLs end at whitespace, quotes, angle brackets and CJK / full-width punctuation.
   const URL_RE = /https?:\/\/[^\s<>"'\u3000-\u303f\uff00-\uffef]+/g;
@@ -287,11 +287,18 @@
       { rows: "1", "aria-label": TEXT.input, placeholder: TEXT.placeholder, "data-testid": "uwc-input" });
     const sendButton = el("button", "uwc-send",
       { type: "button", "aria-label": TEXT.sendLabel, "data-testid": "uwc-send" }, TEXT.send);
-    form.append(input, sendButton);
+    const attachButton = el("button", "uwc-attach",
+      { type: "button", "aria-label": TEXT.attachLabel, title: TEXT.attachLabel, "data-testid": "uwc-attach" });
+    attachButton.appendChild(imageIcon());
+    const fileInput = el("input", "uwc-file", { type: "file", accept: IMAGE_TYPES.join(","), tabindex: "-1",
+      "aria-hidden": "true", "data-testid": "uwc-file" });
+    fileInput.hidden = true;
+    form.append(attachButton, fileInput, input, sendButton);
     panel.append(header, status, messages, typing, form);
     root.append(panel, launcher);
     document.body.appendChild(root);
-    Object.assign(ui, { root, launcher, badge, panel, closeButton, status, messages, typing, input, sendButton });
+    Object.assign(ui, { root, launcher, badge, panel, closeButton, status, messages, typing, input, sendButton,
+      attachButton, fileInput });
 
     launcher.addEventListener("click", () => open());
     closeButton.addEventListener("click", () => close());
@@ -311,6 +318,20 @@
       submitInput();
     });
     input.addEventListener("input", autoGrow);
+    attachButton.addEventListener("click", () => fileInput.click());
+    fileInput.addEventListener("change", () => {
+      const file = fileInput.files && fileInput.files[0];
+      fileInput.value = ""; // the same file may be chosen again
+      if (file) sendImage(file);
+    });
+    input.addEventListener("paste", (event) => {
+      const items = event.clipboardData ? Array.from(event.clipboardData.items || []) : [];
+      const item = items.find((i) => i.kind === "file" && i.type.startsWith("image/"));
+      const file = item && item.getAsFile();
+      if (!file) return; // text is pasted as usual
+      event.preventDefault();
+      sendImage(file);
+    });
 
     if (!sessionId) showGreeting(); // a new visitor: nothing to restore
     for (const item of outbox) addMessage(userBubble(item)); // typed on an earlier page, unacked
@@ -332,6 +353,19 @@
     return svg;
   }
 
+  function imageIcon() {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("class", "uwc-attach-icon");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const path = document.createElementNS(NS, "path");
+    path.setAttribute("d", "M19 4H5a2 2 0 00-2 2v12a2 2 0 002 2h14a2 2 0 002-2V6a2 2 0 00-2-2zm0 14H5V6h14v12zM8.5 11a1.5 1.5 0 100-3 1.5 1.5 0 000 3zM6 17l3.5-4.5 2.5 3 3.5-4.5L18 17H6z");
+    svg.appendChild(path);
+    return svg;
+  }
+
   const onBuilt = (fn) => (ui.root ? fn() : whenBuilt.push(fn));
 
   function autoGrow() {
@@ -345,6 +379,12 @@
     if (m.role === "agent") node.appendChild(el("div", "uwc-msg-name", null, m.agentName || TEXT.agent));
     const bubble = el("div", m.role === "system" ? "uwc-notice" : "uwc-bubble");
     if (m.text) appendText(bubble, m.text);
+    if (m.localImage) { // an image this page just sent: a blob: URL of our own, shown until a reload
+      const img = el("img", "uwc-image", { alt: TEXT.image, "data-testid": "uwc-sent-image" });
+      img.addEventListener("load", () => URL.revokeObjectURL(m.localImage), { once: true }); // drawn: freed
+      img.src = m.localImage;
+      bubble.appendChild(img);
+    }
     if (m.image) {
       const img = el("img", "uwc-image", { alt: TEXT.image, loading: "lazy", referrerpolicy: "no-referrer" });
       img.src = m.image;
@@ -354,7 +394,7 @@
     if (m.buttons && m.buttons.length) node.appendChild(quickReplies(m.buttons, historic));
     const when = new Date(m.ts);
     const ms = isNaN(when.getTime()) ? Date.now() : when.getTime(); // a stored or sent value may be junk
-    node.appendChild(el("time", "uwc-time", { datetime: new Date(ms).toISOString() }, hhmm(ms)));
+    node.appendChild(el("time", "uwc-time", { datetime: new Date(ms).toISOString() }, clock(ms)));
     return node;
   }
 
@@ -458,6 +498,39 @@
     return true;
   }
 
+  /** Uploads an image (the attach button, or a paste) with the session's proof; the server checks
+   * its bytes and size again and stores it with the conversation, where the agent sees it. */
+  async function sendImage(file) {
+    if (!IMAGE_TYPES.includes(file.type)) return notice(TEXT.imageBadType);
+    if (file.size > IMAGE_MAX_BYTES) return notice(TEXT.imageTooLarge);
+    if (!sessionToken || !confirmed) {
+      connect();
+      return notice(TEXT.imageNotConnected);
+    }
+    const preview = URL.createObjectURL(file);
+    const node = renderMessage({ role: "user", text: "", localImage: preview, ts: Date.now() });
+    node.setAttribute("data-status", "pending");
+    addMessage(node, { stick: true });
+    const form = new FormData();
+    form.append("session", sessionToken);
+    form.append("image", file, "image");
+    let message = "";
+    try {
+      const res = await fetch(`${SERVER_URL}/widget/upload`, { method: "POST", body: form, credentials: "omit" });
+      if (!res.ok) {
+        const body = await res.json().catch(() => null);
+        message = body && typeof body.message === "string" && body.message.trim() ? body.message : TEXT.imageFailed;
+      }
+    } catch (e) {
+      message = TEXT.imageFailed;
+    }
+    node.setAttribute("data-status", message ? "failed" : "sent");
+    if (message) {
+      node.appendChild(el("span", "uwc-msg-state", null, TEXT.failed));
+      notice(message);
+    }
+  }
+
   const canEmit = () => Boolean(socket && socket.connected && confirmed && historyDone && sessionId);
 
   function emit(item) {
@@ -498,6 +571,7 @@
       tag.addEventListener("load", () => {
         const lib = window.io;
         if (previous !== undefined) window.io = previous;
+        else delete window.io; // the widget keeps its own reference: no global left behind
         if (typeof lib === "function") resolve(lib);
         else reject(new Error("socket.io client missing"));
       });
@@ -756,6 +830,23 @@
 
   window.UnitedWalletChat = Object.freeze({ open, close, setIdentityToken, reset });
 
-  if (document.body) build();
-  else document.addEventListener("DOMContentLoaded", build, { once: true });
+  /** Loads the shared helpers, then builds the widget (again after "online" if loading failed). */
+  let loading = false;
+  function start() {
+    if (loading || ui.root) return;
+    loading = true;
+    import(SERVER_URL + "/widget/shared.js")
+      .then((shared) => {
+        ({ el, clock, safeHttpUrl } = shared);
+        if (document.body) build();
+        else document.addEventListener("DOMContentLoaded", build, { once: true });
+      })
+      .catch((error) => {
+        loading = false;
+        console.error("联合钱包在线客服：组件加载失败", error); // e.g. this page's origin is not allowed (CORS)
+      });
+  }
+
+  window.addEventListener("online", start);
+  start();
 })();

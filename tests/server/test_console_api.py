@@ -68,6 +68,10 @@ ENDPOINTS = [
     ("GET", "/api/messages/1"),
     ("POST", "/api/messages/1/reply"),
     ("POST", "/api/messages/1/callback"),
+    ("GET", "/api/conversations/1/context"),
+    ("POST", "/api/conversations/1/notes"),
+    ("POST", "/api/conversations/1/tags"),
+    ("POST", "/api/conversations/1/tags/remove"),
 ]
 
 
@@ -201,10 +205,19 @@ def test_only_the_assigned_agent_or_a_supervisor_reads_and_writes(servers: Serve
         ("POST", "transfer", {"agent_id": 1}),
         ("POST", "resolve", {"note": ""}),
         ("GET", "suggestions", None),
+        ("GET", "context", None),
+        ("POST", "notes", {"text": "备注"}),
+        ("POST", "tags", {"tag": "投诉"}),
+        ("POST", "tags/remove", {"tag": "投诉"}),
     ):
         reply = other.request(method, f"/api/conversations/{handoff.id}/{path}", json=body)
         assert reply.status_code == 403, (path, reply.status_code)
     assert boss.get(f"/api/conversations/{handoff.id}/transcript").status_code == 200
+    assert boss.get(f"/api/conversations/{handoff.id}/context").status_code == 200
+    assert boss.post(f"/api/conversations/{handoff.id}/notes", json={"text": "主管备注"}).status_code == 201
+    assert a.post(f"/api/conversations/{handoff.id}/tags", json={"tag": "投诉"}).json()["tags"] == ["投诉"]
+    assert a.get(f"/api/conversations/{handoff.id}/context").json()["notes"][0]["text"] == "主管备注"
+    assert a.get("/api/conversations/999999/context").status_code == 404
     assert a.post(f"/api/conversations/{handoff.id}/messages", json={"text": "您好"}).status_code == 201
     assert a.get("/api/audit").status_code == 403 and boss.get("/api/audit").status_code == 200
     assert a.post(f"/api/conversations/{handoff.id}/resolve", json={"note": "done"}).status_code == 200
@@ -324,3 +337,17 @@ def test_the_message_queue_rights(servers: Servers, store: Any) -> None:
     assert agents["agent_a"]["status"] == "busy"
     assert a.post("/api/me/status", json={"status": "online"}).status_code == 200
     assert a.post("/api/me/status", json={"status": "asleep"}).status_code == 400
+
+
+@pytest.mark.parametrize("name", sorted(bad_payloads()))
+@pytest.mark.parametrize("path", ["notes", "tags", "tags/remove"])
+def test_the_bad_input_corpus_on_notes_and_tags(
+    servers: Servers, store: Any, agent_a: httpx.Client, path: str, name: str
+) -> None:
+    case = bad_payloads()[name]
+    handoff = _handoff(store)
+    assert agent_a.post(f"/api/conversations/{handoff.id}/take").status_code == 200
+    reply = _post_case(agent_a, f"/api/conversations/{handoff.id}/{path}", case)
+    assert reply.status_code in (400, 413), (path, name, reply.status_code)  # no text or tag in any case
+    _never_echoes(reply, case)
+    assert store.annotations.notes(handoff.id) == [] and store.annotations.tags(handoff.id) == []

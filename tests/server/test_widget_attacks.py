@@ -275,6 +275,7 @@ def test_no_cors_headers_for_an_unconfigured_origin(servers: Servers, victim: Wi
         _history(servers, {"Origin": EVIL}),
         httpx.get(f"{servers.rasa_url}/widget/demo-token", headers={"Origin": EVIL}),
         httpx.get(f"{servers.rasa_url}/widget/widget.js", headers={"Origin": EVIL}),
+        httpx.get(f"{servers.rasa_url}/widget/shared.js", headers={"Origin": EVIL}),
     ):
         assert "access-control-allow-origin" not in reply.headers, reply.request.url
         assert "access-control-allow-credentials" not in reply.headers

@@ -130,5 +130,10 @@ def test_widget_files_are_served_and_nothing_else(servers: Servers) -> None:
     script = httpx.get(f"{servers.rasa_url}/widget/widget.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert httpx.get(f"{servers.rasa_url}/widget/vendor/socket.io.min.js").status_code == 200
+    # the helpers the widget shares with the console: one ES module, served by both
+    shared = httpx.get(f"{servers.rasa_url}/widget/shared.js")
+    assert shared.status_code == 200 and "javascript" in shared.headers["content-type"]
+    assert "export function el(" in shared.text
+    assert httpx.get(f"{servers.rasa_url}/console/static/shared.js").text == shared.text
     assert httpx.get(f"{servers.rasa_url}/widget/../channels/widget.py").status_code in (400, 404)
     assert httpx.get(f"{servers.rasa_url}/widget/%2e%2e/channels/widget.py").status_code in (400, 404)

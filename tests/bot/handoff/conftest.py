@@ -23,6 +23,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.handoff.account_links import AccountLinkStore
+from bot.handoff.annotations import AnnotationStore
 from bot.handoff.attachment_store import AttachmentStore
 from bot.handoff.deliveries import DeliveryStore
 from bot.handoff.left_messages import LeftMessageStore
@@ -36,7 +38,7 @@ class OffLoopOnly:
     """The store (and its parts), refusing every call made on the event loop's thread (it
     must run in a pool)."""
 
-    def __init__(self, store: HandoffStore | AttachmentStore | DeliveryStore | LeftMessageStore) -> None:
+    def __init__(self, store: Any) -> None:
         object.__setattr__(self, "_store", store)
 
     def __setattr__(self, name: str, value: Any) -> None:  # settings reach the store itself
@@ -44,7 +46,9 @@ class OffLoopOnly:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._store, name)
-        if isinstance(attribute, AttachmentStore | DeliveryStore | LeftMessageStore):
+        if isinstance(
+            attribute, AttachmentStore | DeliveryStore | LeftMessageStore | AnnotationStore | AccountLinkStore
+        ):
             return OffLoopOnly(attribute)
         if not callable(attribute):
             return attribute

@@ -30,6 +30,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ConversationPaused, UserUttered
 from sanic import Sanic
 
+from actions.backend.sandbox import SandboxBackend
 from bot.handoff.console import ConsoleInput
 from bot.handoff.console_auth import COOKIE
 from bot.handoff.models import Agent, Handoff
@@ -76,6 +77,7 @@ class Console:
     store: HandoffStore  # the real store, for the test's own (off-loop) checks
     rasa: RasaAgent
     channels: dict[str, FakePushChannel] = field(default_factory=dict)
+    sandbox: SandboxBackend | None = None  # the wallet backend the side panel reads
 
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a store call in a thread (never on the loop)."""
@@ -132,6 +134,9 @@ async def running_console(tmp_path: Path, **settings: Any) -> AsyncIterator[Cons
         OffLoopOnly(store),  # type: ignore[arg-type]
     )
     startup, console = HandoffStartup(service), ConsoleInput(service)
+    sandbox = SandboxBackend(tmp_path / "sandbox.db")
+    await asyncio.to_thread(sandbox.reseed)
+    console.customer_backend = lambda: sandbox
     rasa = RasaAgent(
         domain=domain(), tracker_store=InMemoryTrackerStore(domain()), lock_store=InMemoryLockStore()
     )
@@ -150,7 +155,7 @@ async def running_console(tmp_path: Path, **settings: Any) -> AsyncIterator[Cons
     await server.before_start()
     await server.after_start()
     try:
-        yield Console(f"http://127.0.0.1:{port}", app, store, rasa, channels)
+        yield Console(f"http://127.0.0.1:{port}", app, store, rasa, channels, sandbox)
     finally:
         await server.before_stop()
         server.close()
