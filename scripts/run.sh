@@ -81,6 +81,7 @@ cat <<MSG
   Chat widget:    http://localhost:${RASA_PORT}/widget/demo.html   (demo help-centre page)
   Demo sign-in:   ${demo_note}
   Agent console:  http://localhost:${RASA_PORT}/console/   (assignment: ${HANDOFF_ASSIGNMENT})
+  Reports:        http://localhost:${RASA_PORT}/console/insights/reports   (supervisors; review queue: /console/insights/review)
   Demo accounts:  ${demo_accounts_note}
   Talk to it:     curl -s -XPOST http://localhost:${RASA_PORT}/webhooks/rest/webhook \\
                     -H "Authorization: Bearer \$(cat var/rest_token)" \\
