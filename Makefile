@@ -36,18 +36,22 @@ $(VENV)/.installed: requirements.lock .python-version
 	@scripts/setup_venv.sh "$(PYTHON_VERSION)" "$(VENV)"
 	@touch $@
 
-# The widget's socket.io client comes from the npm registry (pinned in package-lock.json)
-# and is served by the Rasa server itself: the page needs no outside host.
-WIDGET_VENDOR := bot/widget/vendor/socket.io.min.js
-$(WIDGET_VENDOR): package.json package-lock.json
+# The pages' browser libraries and the JavaScript linter come from the npm registry (pinned in
+# package-lock.json); the Rasa server serves the libraries itself: no page needs an outside host.
+NODE := node_modules/.installed
+$(NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The widget's socket.io client.
+WIDGET_VENDOR := bot/widget/vendor/socket.io.min.js
+$(WIDGET_VENDOR): $(NODE)
 	mkdir -p bot/widget/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js $@
 
-# The reports' charts: Chart.js from the npm registry (pinned in package-lock.json), served by the Rasa server.
+# The reports' charts: Chart.js.
 INSIGHTS_VENDOR := bot/console/static/insights/vendor/chart.umd.min.js
-$(INSIGHTS_VENDOR): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+$(INSIGHTS_VENDOR): $(NODE)
 	mkdir -p bot/console/static/insights/vendor
 	cp node_modules/chart.js/dist/chart.umd.min.js $@
 
@@ -147,6 +151,7 @@ lint: setup
 	$(VENV)/bin/ruff check bot actions tests scripts
 	$(VENV)/bin/ruff format --check bot actions tests scripts
 	$(VENV)/bin/mypy bot actions scripts
+	node_modules/.bin/eslint .
 
 format: setup
 	$(VENV)/bin/ruff format bot actions tests scripts

@@ -481,7 +481,7 @@
   /** Queues a message (shown as `display`); false when it is empty or refused as too long.
    * `carried`: moved from a session the server refused for another user (moved once only). */
   function send(message, display, carried) {
-    const text = String(message == null ? "" : message).trim();
+    const text = String(message === null || message === undefined ? "" : message).trim();
     if (!text) return false;
     const length = Array.from(text).length; // code points, as the server counts them
     if (length > MAX_LENGTH) {

@@ -52,7 +52,7 @@ export async function loadCanned() {
 export async function loadSuggestions() {
   const id = state.openId;
   if (id === null || !state.canAct) return ui.suggestions.replaceChildren(), (ui.suggestions.hidden = true);
-  let data = null;
+  let data;
   try {
     data = await api("GET", `conversations/${enc(id)}/suggestions`);
   } catch (err) {

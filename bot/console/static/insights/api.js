@@ -21,7 +21,7 @@ export async function api(method, path, body) {
     init.body = JSON.stringify(body || {});
   }
   let res;
-  let data = null;
+  let data;
   try {
     res = await fetch(BASE + path, init);
     data = await res.json().catch(() => null);
