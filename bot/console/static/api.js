@@ -6,6 +6,7 @@
 import { ERRORS, FIXED, TIMEOUT_MS } from "./labels.js";
 import { state } from "./state.js";
 import { signedOut } from "./session.js";
+import { ApiError, refusal, requestJson } from "./request.js";
 
 export const API = new URL("../api/", import.meta.url).href;
 
@@ -14,37 +15,15 @@ let generation = 0; // bumped at sign-out: answers to older requests are dropped
 /** Drops the answers of every request sent so far (at sign-out). */
 export const newGeneration = () => (generation += 1);
 
-export class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message || code);
-    Object.assign(this, { status, code, serverMessage: message || "" });
-  }
-}
+export { ApiError };
 
 /** One request: the JSON answer, or an ApiError (status 0 for network trouble and timeouts). */
 export async function api(method, path, body) {
   const gen = generation;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" }, signal: controller.signal };
-  if (method === "POST") {
-    Object.assign(init.headers, { "Content-Type": "application/json", "X-Console-Request": "1" });
-    init.body = JSON.stringify(body || {});
-  }
-  let res;
-  let data = null;
-  try {
-    res = await fetch(API + path, init);
-    if (res.status !== 204) data = await res.json().catch(() => null);
-  } catch (e) {
-    throw new ApiError(0, controller.signal.aborted ? "timeout" : "network", "");
-  } finally {
-    clearTimeout(timer);
-  }
+  const { res, data } = await requestJson(API + path, method, body, TIMEOUT_MS);
   if (gen !== generation) throw new ApiError(0, "stale", ""); // signed out meanwhile
   if (res.ok) return data && typeof data === "object" ? data : {};
-  const code = data && typeof data.error === "string" ? data.error : `http_${res.status}`;
-  const error = new ApiError(res.status, code, data && typeof data.message === "string" ? data.message : "");
+  const error = refusal(res, data);
   if (res.status === 401 && path !== "login" && state.me) signedOut(true);
   throw error;
 }

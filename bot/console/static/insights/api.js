@@ -1,38 +1,16 @@
 // The insights' API client: same-origin requests with the console's session cookie, the
 // console's POST header, a time limit, and errors as ApiError with the server's fixed message.
+import { ApiError, refusal, requestJson } from "/console/static/request.js";
+
 export const BASE = "/console/insights/api/";
 const TIMEOUT_MS = 30000;
 
-export class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message || code);
-    this.status = status;
-    this.code = code;
-    this.serverMessage = message || "";
-  }
-}
+export { ApiError };
 
 export async function api(method, path, body) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" }, signal: controller.signal };
-  if (method === "POST") {
-    Object.assign(init.headers, { "Content-Type": "application/json", "X-Console-Request": "1" });
-    init.body = JSON.stringify(body || {});
-  }
-  let res;
-  let data;
-  try {
-    res = await fetch(BASE + path, init);
-    data = await res.json().catch(() => null);
-  } catch (e) {
-    throw new ApiError(0, controller.signal.aborted ? "timeout" : "network", "");
-  } finally {
-    clearTimeout(timer);
-  }
+  const { res, data } = await requestJson(BASE + path, method, body, TIMEOUT_MS);
   if (res.ok) return data && typeof data === "object" ? data : {};
-  const code = data && typeof data.error === "string" ? data.error : `http_${res.status}`;
-  throw new ApiError(res.status, code, data && typeof data.message === "string" ? data.message : "");
+  throw refusal(res, data);
 }
 
 /** The text to show for a failed request. */
