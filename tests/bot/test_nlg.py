@@ -62,10 +62,9 @@ def test_contact_support_quotes_the_configured_facts(nlg: CompanyResponseGenerat
 
 
 def test_action_variables_take_precedence(nlg: CompanyResponseGenerator) -> None:
-    text = nlg.generate_from_slots(
-        "utter_handoff_message_left", {}, "rest", hotline="000", reference="H1", agent_hours="9"
-    )["text"]  # type: ignore[index]
-    assert "000" in text and "H1" in text
+    variables = {**ACTION_VARIABLES, "hotline": "000", "reference": "H1"}
+    text = nlg.generate_from_slots("utter_message_left_done", {}, "rest", **variables)["text"]  # type: ignore[index]
+    assert "热线 000" in text and "H1" in text  # the action's hotline, not the company file's
 
 
 def test_no_response_asks_for_a_password_or_code() -> None:
