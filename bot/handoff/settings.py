@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,13 +54,13 @@ class LoginLimits:
     def from_env(cls, env: dict[str, str]) -> LoginLimits:
         """Read HANDOFF_LOGIN_* variables; raises SettingsError on a bad value."""
         return cls(
-            window_seconds=_integer(env, "HANDOFF_LOGIN_WINDOW_SECONDS", 900, 10, 86400),
-            per_username=_integer(env, "HANDOFF_LOGIN_MAX_PER_USERNAME", 5, 1, 1000),
-            per_address=_integer(env, "HANDOFF_LOGIN_MAX_PER_ADDRESS", 20, 1, 100000),
-            global_window_seconds=_integer(env, "HANDOFF_LOGIN_GLOBAL_WINDOW_SECONDS", 60, 1, 86400),
-            global_failures=_integer(env, "HANDOFF_LOGIN_MAX_GLOBAL", 30, 1, 1000000),
-            concurrent=_integer(env, "HANDOFF_LOGIN_MAX_CONCURRENT", 2, 1, 64),
-            refusal_delay_ms=_integer(env, "HANDOFF_LOGIN_REFUSAL_DELAY_MS", 1000, 0, 10000),
+            window_seconds=env_integer(env, "HANDOFF_LOGIN_WINDOW_SECONDS", 900, 10, 86400),
+            per_username=env_integer(env, "HANDOFF_LOGIN_MAX_PER_USERNAME", 5, 1, 1000),
+            per_address=env_integer(env, "HANDOFF_LOGIN_MAX_PER_ADDRESS", 20, 1, 100000),
+            global_window_seconds=env_integer(env, "HANDOFF_LOGIN_GLOBAL_WINDOW_SECONDS", 60, 1, 86400),
+            global_failures=env_integer(env, "HANDOFF_LOGIN_MAX_GLOBAL", 30, 1, 1000000),
+            concurrent=env_integer(env, "HANDOFF_LOGIN_MAX_CONCURRENT", 2, 1, 64),
+            refusal_delay_ms=env_integer(env, "HANDOFF_LOGIN_REFUSAL_DELAY_MS", 1000, 0, 10000),
         )
 
 
@@ -127,25 +128,27 @@ class HandoffSettings:
         db_url = _db_url(env.get("HANDOFF_DB_URL", "").strip() or DEFAULT_DB_URL)
         settings = cls(
             db_url=db_url,
-            max_wait_seconds=_integer(env, "HANDOFF_MAX_WAIT_SECONDS", 600, 10, 86400),
+            max_wait_seconds=env_integer(env, "HANDOFF_MAX_WAIT_SECONDS", 600, 10, 86400),
             agent_hours=env.get("HANDOFF_AGENT_HOURS", "").strip() or "09:00-21:00",
-            session_ttl=_integer(env, "HANDOFF_SESSION_TTL", 28800, 300, 7 * 86400),
-            expected_minutes_per_position=_integer(env, "HANDOFF_EXPECTED_MINUTES_PER_POSITION", 3, 1, 120),
+            session_ttl=env_integer(env, "HANDOFF_SESSION_TTL", 28800, 300, 7 * 86400),
+            expected_minutes_per_position=env_integer(
+                env, "HANDOFF_EXPECTED_MINUTES_PER_POSITION", 3, 1, 120
+            ),
             cookie_secure=_boolean(env, "HANDOFF_COOKIE_SECURE", True),
-            db_threads=_integer(env, "HANDOFF_DB_THREADS", 4, 1, 64),
-            db_timeout_seconds=_integer(env, "HANDOFF_DB_TIMEOUT_SECONDS", 5, 1, 300),
+            db_threads=env_integer(env, "HANDOFF_DB_THREADS", 4, 1, 64),
+            db_timeout_seconds=env_integer(env, "HANDOFF_DB_TIMEOUT_SECONDS", 5, 1, 300),
             retry_dir=_directory(env, "HANDOFF_RETRY_DIR", _retry_dir_beside(db_url)),
-            retry_seconds=_integer(env, "HANDOFF_RETRY_SECONDS", 30, 1, 3600),
-            expiry_round_seconds=_integer(env, "HANDOFF_EXPIRY_ROUND_SECONDS", 10, 1, 600),
-            attachment_max_bytes=_integer(
+            retry_seconds=env_integer(env, "HANDOFF_RETRY_SECONDS", 30, 1, 3600),
+            expiry_round_seconds=env_integer(env, "HANDOFF_EXPIRY_ROUND_SECONDS", 10, 1, 600),
+            attachment_max_bytes=env_integer(
                 env, "HANDOFF_ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES, 1024, 20 * 1024 * 1024
             ),
             login=LoginLimits.from_env(env),
-            message_sla_hours=_integer(env, "HANDOFF_MESSAGE_SLA_HOURS", 24, 1, 720),
+            message_sla_hours=env_integer(env, "HANDOFF_MESSAGE_SLA_HOURS", 24, 1, 720),
             assignment=_choice(env, "HANDOFF_ASSIGNMENT", ASSIGNMENT_POLICIES),
-            agent_capacity=_integer(env, "HANDOFF_AGENT_CAPACITY", 3, 1, 50),
-            unanswered_minutes=_integer(env, "HANDOFF_UNANSWERED_MINUTES", 5, 1, 240),
-            assignment_round_seconds=_integer(env, "HANDOFF_ASSIGNMENT_ROUND_SECONDS", 5, 1, 600),
+            agent_capacity=env_integer(env, "HANDOFF_AGENT_CAPACITY", 3, 1, 50),
+            unanswered_minutes=env_integer(env, "HANDOFF_UNANSWERED_MINUTES", 5, 1, 240),
+            assignment_round_seconds=env_integer(env, "HANDOFF_ASSIGNMENT_ROUND_SECONDS", 5, 1, 600),
         )
         try:
             parse_hours(settings.agent_hours)
@@ -200,7 +203,8 @@ def _db_url(raw: str) -> str:
     return raw
 
 
-def _integer(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+def env_integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number from the environment (its default when unset); SettingsError otherwise."""
     raw = env.get(name, "").strip()
     if not raw:
         return default

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.handoff.settings import SettingsError
+from bot.handoff.settings import SettingsError, env_integer
 
 
 @dataclass(frozen=True)
@@ -36,26 +36,14 @@ class InsightsSettings:
         """The settings from INSIGHTS_* variables; SettingsError on a bad value."""
         env = os.environ if env is None else env
         return cls(
-            max_range_days=_integer(env, "INSIGHTS_MAX_RANGE_DAYS", 92, 1, 366),
-            recontact_hours=_integer(env, "INSIGHTS_RECONTACT_HOURS", 24, 1, 24 * 14),
-            message_sla_hours=_integer(env, "INSIGHTS_MESSAGE_SLA_HOURS", 24, 1, 24 * 30),
+            max_range_days=env_integer(env, "INSIGHTS_MAX_RANGE_DAYS", 92, 1, 366),
+            recontact_hours=env_integer(env, "INSIGHTS_RECONTACT_HOURS", 24, 1, 24 * 14),
+            # the same setting the 留言 queue's timers use (bot/handoff/settings.py)
+            message_sla_hours=env_integer(env, "HANDOFF_MESSAGE_SLA_HOURS", 24, 1, 720),
             low_confidence=_fraction(env, "INSIGHTS_LOW_CONFIDENCE", 0.7),
-            review_backfill_days=_integer(env, "INSIGHTS_REVIEW_BACKFILL_DAYS", 30, 1, 366),
-            review_overlap_seconds=_integer(env, "INSIGHTS_REVIEW_OVERLAP_SECONDS", 3600, 0, 86400),
+            review_backfill_days=env_integer(env, "INSIGHTS_REVIEW_BACKFILL_DAYS", 30, 1, 366),
+            review_overlap_seconds=env_integer(env, "INSIGHTS_REVIEW_OVERLAP_SECONDS", 3600, 0, 86400),
         )
-
-
-def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as error:
-        raise SettingsError(f"{name} must be a whole number") from error
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}")
-    return value
 
 
 def _fraction(env: Mapping[str, str], name: str, default: float) -> float:

@@ -7,7 +7,6 @@ Screenshot: docs/console-context.png."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import struct
 import uuid
 import zlib
@@ -17,12 +16,12 @@ from typing import Any
 import pytest
 
 from bot.identity import sign_identity
+from tests.server.console_helpers import PASSWORD, ensure_agents, handoff_store
 from tests.servers import IDENTITY_SECRET, Servers
 
 pytestmark = pytest.mark.server
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 TIMEOUT = 60_000
-PASSWORD = "xiaozhou-Passw0rd"
 PASTE = """b64 => {
   const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const data = new DataTransfer();
@@ -53,13 +52,8 @@ def _png(width: int = 64, height: int = 40) -> bytes:
 
 @pytest.fixture(scope="module")
 def store(servers: Servers) -> Any:
-    from bot.handoff.errors import Conflict
-    from bot.handoff.store import HandoffStore
-
-    handoffs = HandoffStore(servers.handoff_db_url)
-    handoffs.create_schema()
-    with contextlib.suppress(Conflict):  # already added by an earlier run
-        handoffs.add_agent("xiaozhou", "小周", PASSWORD)
+    handoffs = handoff_store(servers)
+    ensure_agents(handoffs, ("xiaozhou", "小周", "agent"))
     return handoffs
 
 

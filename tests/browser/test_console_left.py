@@ -4,7 +4,6 @@ agent's answer reaches the widget. Then an agent sets themselves 忙碌 and a su
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,24 +11,18 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from tests.server.console_helpers import PASSWORD, ensure_agents, handoff_store
 from tests.servers import Servers
 
 pytestmark = pytest.mark.server
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 TIMEOUT = 60_000
-PASSWORD = "left-queue-Passw0rd"
 
 
 @pytest.fixture(scope="module")
 def store(servers: Servers) -> Any:
-    from bot.handoff.errors import Conflict
-    from bot.handoff.store import HandoffStore
-
-    handoffs = HandoffStore(servers.handoff_db_url)
-    handoffs.create_schema()
-    for username, name, role in (("liuyan", "小刘", "agent"), ("zhuguan", "老周", "supervisor")):
-        with contextlib.suppress(Conflict):
-            handoffs.add_agent(username, name, PASSWORD, role=role)
+    handoffs = handoff_store(servers)
+    ensure_agents(handoffs, ("liuyan", "小刘", "agent"), ("zhuguan", "老周", "supervisor"))
     return handoffs
 
 

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.server.console_helpers import PASSWORD, ensure_agents, handoff_store
 from tests.servers import Servers
 
 pytestmark = pytest.mark.server
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 TIMEOUT = 60_000
-PASSWORD = "xiaowang-Passw0rd"
 
 
 @pytest.fixture(scope="module")
 def agent_account(servers: Servers) -> str:
-    from bot.handoff.errors import Conflict
-    from bot.handoff.store import HandoffStore
-
-    store = HandoffStore(servers.handoff_db_url)
-    store.create_schema()
-    with contextlib.suppress(Conflict):  # already added by an earlier run
-        store.add_agent("xiaowang", "小王", PASSWORD)
+    ensure_agents(handoff_store(servers), ("xiaowang", "小王", "agent"))
     return "xiaowang"
 
 
