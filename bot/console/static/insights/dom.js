@@ -33,3 +33,16 @@ export function notice(text, kind) {
   box.dataset.kind = kind || "info";
   box.hidden = !text;
 }
+
+/** The signed-in supervisor, named in the header with the page shown; null for anyone else
+ * (what they are told, `refused` for an agent, in the notice). */
+export async function supervisorPage(me, refused) {
+  const agent = await me();
+  if (!agent || agent.role !== "supervisor") {
+    notice(agent ? refused : "请先在工作台登录主管账号。", "error");
+    return null;
+  }
+  $("uwi-me").textContent = agent.display_name || agent.username || "";
+  show($("uwi-main"), true);
+  return agent;
+}

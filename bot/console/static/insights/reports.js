@@ -2,7 +2,7 @@
 // tables, and links to the CSV exports of the same range.
 import { api, errorText, me } from "./api.js";
 import { bars, doughnut, stackedBars } from "./charts.js";
-import { $, clear, el, notice, show } from "./dom.js";
+import { $, clear, el, notice, supervisorPage } from "./dom.js";
 import { CHANNELS, FLOWS, REASONS, STEPS, chinaDay, label, number, percent, seconds } from "./format.js";
 
 let report = null;
@@ -117,13 +117,7 @@ async function load() {
 }
 
 async function start() {
-  const agent = await me();
-  if (!agent || agent.role !== "supervisor") {
-    notice(agent ? "只有主管可以查看报表。" : "请先在工作台登录主管账号。", "error");
-    return;
-  }
-  $("uwi-me").textContent = agent.display_name || agent.username || "";
-  show($("uwi-main"), true);
+  if (!(await supervisorPage(me, "只有主管可以查看报表。"))) return;
   const params = new URLSearchParams(location.search);
   if (params.get("from") && params.get("to")) {
     $("uwi-from").value = params.get("from");

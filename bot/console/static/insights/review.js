@@ -1,6 +1,6 @@
 // The review queue: list the messages for review, label each with an intent or "ignore".
 import { api, errorText, me } from "./api.js";
-import { $, clear, el, notice, show } from "./dom.js";
+import { $, clear, el, notice, supervisorPage } from "./dom.js";
 import { CHANNELS, SOURCES, chinaTime, label } from "./format.js";
 
 const state = { status: "open", intents: [], ignore: "ignore" };
@@ -54,13 +54,7 @@ async function refresh() {
 }
 
 async function start() {
-  const agent = await me();
-  if (!agent || agent.role !== "supervisor") {
-    notice(agent ? "只有主管可以审核消息。" : "请先在工作台登录主管账号。", "error");
-    return;
-  }
-  $("uwi-me").textContent = agent.display_name || agent.username || "";
-  show($("uwi-main"), true);
+  if (!(await supervisorPage(me, "只有主管可以审核消息。"))) return;
   try {
     const found = await api("GET", "intents");
     state.intents = found.intents;
