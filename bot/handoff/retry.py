@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -26,6 +27,8 @@ from bot.handoff.workers import guarded
 
 logger = logging.getLogger(__name__)
 SUFFIX = ".json"
+CLAIMED = ".flushing"  # a kept request one flush has taken (renamed atomically)
+STALE_CLAIM_SECONDS = 600  # a claim this old belongs to a flush that died: the request is put back
 RAISED = {"normal": "high", "high": "high", "urgent": "urgent"}
 
 
@@ -78,38 +81,79 @@ class RetrySpool:
             StoreUnavailable: the store is still down (what is left stays for the next try).
         """
         recorded = 0
+        self._reclaim_stale()
         waiting = self.waiting()
         if waiting:
             guarded(store.create_schema)  # a store that was never reached may have no tables yet
         for path in waiting:
+            claimed = self._claim(path)
+            if claimed is None:
+                continue  # another flush (a thread, another server on this disk) has it
             try:
-                request = MissedRequest(**json.loads(path.read_text(encoding="utf-8")))
-                requested = datetime.fromisoformat(request.requested_at)
-            except (OSError, ValueError, TypeError):
-                logger.error("handoff retry: an unreadable request file was set aside")
-                path.rename(path.with_suffix(".bad"))
-                continue
-            latest = guarded(store.latest_for, request.sender_id)
-            if latest is None or latest.created_at < requested:
-                try:
-                    guarded(
-                        store.record_message,
-                        request.sender_id,
-                        request.channel,
-                        RAISED.get(request.priority, "high"),
-                        request.topic,
-                        request.summary,
-                        "kept while the store was down",
-                    )
-                    recorded += 1
-                except StoreUnavailable:
-                    raise
-                except HandoffError:
-                    logger.error("handoff retry: the store refused a kept request; it was set aside")
-                    path.rename(path.with_suffix(".bad"))
-                    continue
-            path.unlink(missing_ok=True)
+                recorded += self._record(store, claimed)
+            except StoreUnavailable:
+                os.replace(claimed, path)  # back in the spool for the next try
+                raise
         return recorded
+
+    def _reclaim_stale(self) -> None:
+        """Put back what a flush that died mid-way had claimed (older than STALE_CLAIM_SECONDS)."""
+        if not self.directory.is_dir():
+            return
+        for claimed in self.directory.glob(f"*{SUFFIX}{CLAIMED}"):
+            try:
+                if time.time() - claimed.stat().st_mtime > STALE_CLAIM_SECONDS:
+                    os.rename(claimed, claimed.with_name(claimed.name.removesuffix(CLAIMED)))
+            except FileNotFoundError:
+                continue
+
+    @staticmethod
+    def _claim(path: Path) -> Path | None:
+        """Take one kept request for this flush (an atomic rename: one flush wins)."""
+        claimed = path.with_name(path.name + CLAIMED)
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            return None
+        return claimed
+
+    @staticmethod
+    def _record(store: HandoffStore, claimed: Path) -> int:
+        """Record one claimed request as a message left (1), or set it aside or drop it (0)."""
+        try:
+            request = MissedRequest(**json.loads(claimed.read_text(encoding="utf-8")))
+            requested = datetime.fromisoformat(request.requested_at)
+        except (OSError, ValueError, TypeError):
+            logger.error("handoff retry: an unreadable request file was set aside")
+            claimed.rename(_set_aside(claimed))
+            return 0
+        latest = guarded(store.latest_for, request.sender_id)
+        if latest is not None and latest.created_at >= requested:
+            claimed.unlink(missing_ok=True)  # the user has reached the store since
+            return 0
+        try:
+            guarded(
+                store.record_message,
+                request.sender_id,
+                request.channel,
+                RAISED.get(request.priority, "high"),
+                request.topic,
+                request.summary,
+                "kept while the store was down",
+            )
+        except StoreUnavailable:
+            raise
+        except HandoffError:
+            logger.error("handoff retry: the store refused a kept request; it was set aside")
+            claimed.rename(_set_aside(claimed))
+            return 0
+        claimed.unlink(missing_ok=True)
+        return 1
+
+
+def _set_aside(claimed: Path) -> Path:
+    """Where an unusable request is kept for a person to look at ("….bad")."""
+    return claimed.with_name(claimed.name.removesuffix(CLAIMED)).with_suffix(".bad")
 
 
 class RetryWorker:

@@ -119,3 +119,47 @@ def test_a_worker_without_work_stops_at_once(tmp_path: Path) -> None:
     worker.wake()
     worker.stop()
     assert worker._thread is None or not worker._thread.is_alive()
+
+
+def test_two_flushes_at_once_record_each_request_once(client: HandoffClient, place: Path) -> None:
+    """The background thread and another flush (or another server on this disk) at the same time."""
+    import threading
+
+    _down(place)
+    for n in range(12):
+        with pytest.raises(StoreUnavailable):
+            client.request_person(f"rest:many{n}", "rest", "normal", "其他", "")
+    client.retries.stop()  # only the flushes below
+    _back(place)
+    counts: list[int] = []
+    flushes = [
+        threading.Thread(target=lambda: counts.append(client.spool.flush(client.store))) for _ in range(4)
+    ]
+    for flush in flushes:
+        flush.start()
+    for flush in flushes:
+        flush.join()
+    assert sum(counts) == 12 and client.spool.waiting() == []
+    for n in range(12):
+        assert client.store.latest_for(f"rest:many{n}").status == "message_left"  # type: ignore[union-attr]
+    assert not list(client.spool.directory.glob("*.flushing"))
+
+
+def test_a_claim_left_by_a_dead_flush_is_taken_again(client: HandoffClient, place: Path) -> None:
+    import os
+
+    from bot.handoff import retry
+
+    _down(place)
+    with pytest.raises(StoreUnavailable):
+        client.request_person("rest:crashed", "rest", "normal", "其他", "")
+    client.retries.stop()  # only the flushes below
+    _back(place)
+    (kept,) = client.spool.waiting()
+    claimed = kept.with_name(kept.name + retry.CLAIMED)
+    os.rename(kept, claimed)  # a flush died holding it
+    assert client.spool.flush(client.store) == 0  # a fresh claim is someone else's
+    old = time.time() - retry.STALE_CLAIM_SECONDS - 5
+    os.utime(claimed, (old, old))
+    assert client.spool.flush(client.store) == 1
+    assert client.store.latest_for("rest:crashed").status == "message_left"  # type: ignore[union-attr]
