@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from tests.browser.widget_page import say, user_sees
 from tests.server.console_helpers import PASSWORD, ensure_agents, handoff_store
 from tests.servers import Servers
 
@@ -47,15 +48,6 @@ def _widget(browser: Any, servers: Servers) -> Any:
     return page
 
 
-def _say(page: Any, text: str) -> None:
-    page.get_by_test_id("uwc-input").fill(text)
-    page.get_by_test_id("uwc-input").press("Enter")
-
-
-def _user_sees(page: Any, role: str, text: str) -> None:
-    page.locator(f'[data-testid="uwc-msg"][data-role="{role}"]').filter(has_text=text).last.wait_for()
-
-
 def _time_out(store: Any, handoff_id: int) -> None:
     """As if the user had waited longer than HANDOFF_MAX_WAIT_SECONDS (the real sweep expires it)."""
     from bot.handoff.schema import handoffs
@@ -70,15 +62,15 @@ def test_a_timed_out_wait_becomes_a_ticket_in_the_queue_and_the_answer_reaches_t
 ) -> None:
     agent = _console(browser, servers, "liuyan", "小刘")  # on duty: the user is queued first
     user = _widget(browser, servers)
-    _say(user, "转人工")
-    _user_sees(user, "bot", "排队")
+    say(user, "转人工")
+    user_sees(user, "bot", "排队")
     waiting = next(h for h in store.queue() if h.channel == "socketio" and h.sender_id.startswith("widget:"))
     _time_out(store, waiting.id)
-    _user_sees(user, "system", "转为留言")  # the expiry sweep, within a round
-    _user_sees(user, "bot", "手机号或邮箱")  # the bot asks the anonymous user for a contact
-    _say(user, "13912345678")
-    _user_sees(user, "bot", "139****5678")
-    _user_sees(user, "bot", "小时内联系您")
+    user_sees(user, "system", "转为留言")  # the expiry sweep, within a round
+    user_sees(user, "bot", "手机号或邮箱")  # the bot asks the anonymous user for a contact
+    say(user, "13912345678")
+    user_sees(user, "bot", "139****5678")
+    user_sees(user, "bot", "小时内联系您")
     left = store.messages.get(waiting.id)
     assert left.ticket_id and left.contact == "139****5678"
     ticket = _ticket(servers, left.ticket_id)
@@ -100,7 +92,7 @@ def test_a_timed_out_wait_becomes_a_ticket_in_the_queue_and_the_answer_reaches_t
     agent.screenshot(path=str(DOCS / "console-messages-left.png"))
     agent.get_by_test_id("uwa-left-reply").fill("您好，我是小刘，已收到您的留言，请问是哪一笔交易？")
     agent.get_by_test_id("uwa-left-send").click()
-    _user_sees(user, "agent", "已收到您的留言")  # on the user's own channel, live
+    user_sees(user, "agent", "已收到您的留言")  # on the user's own channel, live
     agent.get_by_test_id("uwa-notice").filter(has_text="已回复留言").wait_for()
     assert store.messages.get(waiting.id).answer_kind == "channel"
     assert "message_answered" in [e.action for e in store.audit_log(20)]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.widget_page import say, user_sees
 from tests.server.console_helpers import PASSWORD, ensure_agents, handoff_store
 from tests.servers import Servers
 
@@ -40,15 +41,6 @@ def _agent(browser: Any, servers: Servers, username: str) -> Any:
     page.get_by_test_id("uwa-login-submit").click()
     page.get_by_test_id("uwa-agent-name").filter(has_text="小王").wait_for()
     return page
-
-
-def _say(page: Any, text: str) -> None:
-    page.get_by_test_id("uwc-input").fill(text)
-    page.get_by_test_id("uwc-input").press("Enter")
-
-
-def _user_sees(page: Any, role: str, text: str) -> None:
-    page.locator(f'[data-testid="uwc-msg"][data-role="{role}"]').filter(has_text=text).last.wait_for()
 
 
 def _agent_sees(page: Any, role: str, text: str) -> None:
@@ -88,24 +80,24 @@ def test_user_and_agent_talk_live_and_the_bot_takes_over_again(
 ) -> None:
     agent = _agent(browser, servers, agent_account)
     user = _user(browser, servers)
-    _say(user, "帮我转人工客服")
-    _user_sees(user, "bot", "排队")
+    say(user, "帮我转人工客服")
+    user_sees(user, "bot", "排队")
     agent.get_by_test_id("uwa-queue-item").last.wait_for()
     agent.screenshot(path=str(DOCS / "console-queue.png"))
     _take_newest(agent)
-    _user_sees(user, "system", "小王 已接入")
+    user_sees(user, "system", "小王 已接入")
     _agent_sees(agent, "user", "帮我转人工客服")
     agent.locator("#uwa-conv-meta").locator('[data-channel="socketio"]').filter(has_text="网页").wait_for()
     _agent_says(agent, "您好，我是小王，请问是哪一笔交易？")
-    _user_sees(user, "agent", "我是小王")
+    user_sees(user, "agent", "我是小王")
     _agent_sees_delivered(agent, "我是小王")
-    _say(user, "昨天晚上给李娜的500块")
+    say(user, "昨天晚上给李娜的500块")
     _agent_sees(agent, "user", "给李娜的500块")
     agent.screenshot(path=str(DOCS / "console-conversation.png"))
     agent.get_by_test_id("uwa-handback").click()
-    _user_sees(user, "system", "智能客服继续")
-    _say(user, "怎么联系客服")
-    _user_sees(user, "bot", "客服热线")
+    user_sees(user, "system", "智能客服继续")
+    say(user, "怎么联系客服")
+    user_sees(user, "bot", "客服热线")
     user.context.close()
     agent.context.close()
 
@@ -115,24 +107,24 @@ def test_a_restart_of_the_rasa_server_loses_nothing(
 ) -> None:
     agent = _agent(browser, servers, agent_account)
     user = _user(browser, servers)
-    _say(user, "转人工")
-    _user_sees(user, "bot", "排队")
+    say(user, "转人工")
+    user_sees(user, "bot", "排队")
     _take_newest(agent)
-    _user_sees(user, "system", "已接入")
+    user_sees(user, "system", "已接入")
     servers.restart_rasa()
     agent.reload()
     agent.get_by_test_id("uwa-agent-name").filter(has_text="小王").wait_for()  # the session survived
     agent.get_by_test_id("uwa-conversation-item").last.click()
     _agent_sees(agent, "user", "转人工")  # the transcript survived
     _agent_says(agent, "服务器重启后我还在，请继续说。")
-    _user_sees(user, "agent", "服务器重启后")  # the widget reconnected by itself
-    _say(user, "好的 谢谢")
+    user_sees(user, "agent", "服务器重启后")  # the widget reconnected by itself
+    say(user, "好的 谢谢")
     _agent_sees(agent, "user", "好的 谢谢")
     agent.get_by_test_id("uwa-resolve").click()
     agent.get_by_test_id("uwa-resolve-note").fill("已解答")
     agent.get_by_test_id("uwa-resolve-confirm").click()
-    _user_sees(user, "system", "打分")
-    _say(user, "5分")
-    _user_sees(user, "bot", "感谢您的评价")
+    user_sees(user, "system", "打分")
+    say(user, "5分")
+    user_sees(user, "bot", "感谢您的评价")
     user.context.close()
     agent.context.close()
