@@ -14,6 +14,8 @@ Each one replaces one function of Rasa 3.6.21 with a behaviour-preserving or str
   predict from) are extended by the new events instead of recomputed from the session's start.
 - ``models``: a trained DIET model is loaded for prediction without tracing a training step.
 - ``rules``: the Rule policy stops looking back through the conversation where no rule reaches.
+- ``local_actions``: the identity check that Rasa runs before every message (a custom slot
+  mapping) is run in this process, without the round trip to the action server.
 
 They are written against Rasa 3.6.21 exactly: with another version nothing is replaced and
 a warning says so, so an upgrade runs stock Rasa until these are checked again.
@@ -25,7 +27,7 @@ import logging
 
 import rasa
 
-from bot.runtime import actions, history, models, rules, trackers, turns
+from bot.runtime import actions, history, local_actions, models, rules, trackers, turns
 
 logger = logging.getLogger(__name__)
 RASA_VERSION = "3.6.21"
@@ -46,6 +48,7 @@ def install() -> bool:
         return False
     turns.install()
     actions.install()
+    local_actions.install()
     trackers.install()
     history.install()
     models.install()
