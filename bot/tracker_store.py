@@ -220,16 +220,12 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     def _extent(self, session: Session, sender_id: str) -> tuple[int, int]:
         """How many rows the latest session has, and the id of its last one."""
-        query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)
-        count, last_id = query.with_entities(
-            sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)
-        ).one()
+        count, last_id = session.execute(_statements(self.SQLEvent).extent, {"sender_id": sender_id}).one()
         return int(count or 0), int(last_id or 0)
 
     def _row(self, session: Session, row_id: int) -> Any:
         """A stored row's type and time (what ``_continuation`` compares), without the ORM."""
-        columns = (self.SQLEvent.type_name, self.SQLEvent.timestamp)
-        return session.execute(sa.select(*columns).where(self.SQLEvent.id == row_id)).first()
+        return session.execute(_statements(self.SQLEvent).row, {"row_id": row_id}).first()
 
     def _caught_up(
         self, session: Session, sender_id: str, kept: _Kept | None, count: int, last_id: int
@@ -290,26 +286,30 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                 )
             new = events[start:]
             masked = [mask_event(event.as_dict(), keep) for event in new]
+            if not masked:
+                return masked
             rows = [
-                self.SQLEvent(
-                    sender_id=sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
-                )
+                {
+                    "sender_id": sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
                 for event, data in zip(new, masked, strict=True)
             ]
-            session.add_all(rows)
-            session.flush()  # the ids, read before the commit expires the rows (a query each)
-            ids = [row.id for row in rows]
+            statements = _statements(self.SQLEvent)
+            session.execute(statements.insert, rows)  # one statement for all of them
+            # the id of the last row: this conversation's rows are written only by the holder
+            # of its lock, so the newest of them is the last one just inserted
+            new_last_id = int(session.execute(statements.last_id, {"sender_id": sender_id}).scalar_one())
             session.commit()
-        self._kept_after_write(sender_id, count, last_id, masked, ids)
+        self._kept_after_write(sender_id, count, last_id, masked, new_last_id)
         return masked
 
     def _kept_after_write(
-        self, sender_id: str, count: int, last_id: int, masked: list[dict[str, Any]], ids: list[int]
+        self, sender_id: str, count: int, last_id: int, masked: list[dict[str, Any]], new_last_id: int
     ) -> None:
         """Keep the conversation as now stored, when the kept one was its start."""
         kept = self._recall(sender_id)
@@ -326,7 +326,38 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         tracker = fast_copy(kept.tracker)
         for event in deserialise_events(masked):
             tracker.update(event)
-        self._keep(sender_id, _Kept(tracker, count + len(masked), ids[-1]))
+        self._keep(sender_id, _Kept(tracker, count + len(masked), new_last_id))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The store's SQL, built once for its table (SQLAlchemy then reuses the compiled form)."""
+
+    extent: Any  # count and last id of the latest session's rows (:sender_id)
+    row: Any  # a row's type and time (:row_id)
+    insert: Any  # one row (executemany with a list)
+    last_id: Any  # the conversation's newest row id (:sender_id)
+
+
+@functools.lru_cache(maxsize=4)
+def _statements(event: Any) -> _Statements:
+    """The statements of ``event``'s table: Rasa's session query of ``_event_query`` (the rows
+    from the latest ``session_started`` on, by timestamp, or all of them), in SQL Core."""
+    sender = sa.bindparam("sender_id")
+    session_start = (
+        sa.select(sa.func.max(event.timestamp))
+        .where(event.sender_id == sender, event.type_name == SessionStarted.type_name)
+        .scalar_subquery()
+    )
+    extent = sa.select(sa.func.count(event.id), sa.func.max(event.id)).where(
+        event.sender_id == sender, sa.or_(event.timestamp >= session_start, session_start.is_(None))
+    )
+    return _Statements(
+        extent=extent,
+        row=sa.select(event.type_name, event.timestamp).where(event.id == sa.bindparam("row_id")),
+        insert=sa.insert(event.__table__),
+        last_id=sa.select(sa.func.max(event.id)).where(event.sender_id == sender),
+    )
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
