@@ -14,6 +14,7 @@ Each one replaces one function of Rasa 3.6.21 with a behaviour-preserving or str
   predict from) are extended by the new events instead of recomputed from the session's start.
 - ``models``: a trained DIET model is loaded for prediction without tracing a training step.
 - ``rules``: the Rule policy stops looking back through the conversation where no rule reaches.
+- ``graph``: the model's graph is run in its nodes' order without dask's per-call bookkeeping.
 - ``local_actions``: the identity check that Rasa runs before every message (a custom slot
   mapping) is run in this process, without the round trip to the action server.
 
@@ -27,7 +28,7 @@ import logging
 
 import rasa
 
-from bot.runtime import actions, history, local_actions, models, rules, trackers, turns
+from bot.runtime import actions, graph, history, local_actions, models, rules, trackers, turns
 
 logger = logging.getLogger(__name__)
 RASA_VERSION = "3.6.21"
@@ -53,5 +54,6 @@ def install() -> bool:
     history.install()
     models.install()
     rules.install()
+    graph.install()
     _installed = True
     return True
