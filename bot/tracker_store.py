@@ -285,7 +285,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                     f"{count} stored events of its session: nothing written"
                 )
             new = events[start:]
-            masked = [mask_event(event.as_dict(), keep) for event in new]
+            plain = [event.as_dict() for event in new]
+            masked = [mask_event(data, keep) for data in plain]
             if not masked:
                 return masked
             rows = [
@@ -305,13 +306,26 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             # of its lock, so the newest of them is the last one just inserted
             new_last_id = int(session.execute(statements.last_id, {"sender_id": sender_id}).scalar_one())
             session.commit()
-        self._kept_after_write(sender_id, count, last_id, masked, new_last_id)
+        written = list(zip(new, plain, strict=True))
+        self._kept_after_write(sender_id, count, last_id, written, masked, new_last_id)
         return masked
 
     def _kept_after_write(
-        self, sender_id: str, count: int, last_id: int, masked: list[dict[str, Any]], new_last_id: int
+        self,
+        sender_id: str,
+        count: int,
+        last_id: int,
+        new: Sequence[tuple[Event, dict[str, Any]]],
+        masked: list[dict[str, Any]],
+        new_last_id: int,
     ) -> None:
-        """Keep the conversation as now stored, when the kept one was its start."""
+        """Keep the conversation as now stored, when the kept one was its start.
+
+        An event that masking left as it was is kept as the very object the conversation in
+        memory holds (it is what a rebuild gives, by value), so the next turn's conversation
+        shares its objects with this one's, and what is folded over them
+        (``bot.runtime.history``, anchored by identity) is extended instead of recomputed.
+        """
         kept = self._recall(sender_id)
         if not masked:
             return
@@ -324,8 +338,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             self._forget(sender_id)  # a new session, or unknown: the next read rebuilds it
             return
         tracker = fast_copy(kept.tracker)
-        for event in deserialise_events(masked):
-            tracker.update(event)
+        for (event, plain), data in zip(new, masked, strict=True):
+            for stored in [event] if data == plain else deserialise_events([data]):
+                tracker.update(stored)
         self._keep(sender_id, _Kept(tracker, count + len(masked), new_last_id))
 
 

@@ -7,12 +7,14 @@ passes a rule's length, ``_is_rule_applicable`` answers True for it: only the fi
 that grows with the conversation. Here the walk stops once the index passes the longest rule
 still possible, and each rule's states are parsed and reversed once, not at every check: the
 same set of keys, in a bounded number of steps.
-``tests/bot/runtime/test_rules.py`` compares it with Rasa's own on real conversations.
+``tests/bot/runtime/test_rules.py`` compares it with Rasa's own on real conversations. The
+policy's debug rendering of all those states is built only when debug logging is on.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from rasa.core.policies.rule_policy import RulePolicy
@@ -56,6 +58,20 @@ def get_possible_keys(self: RulePolicy, lookup: dict[str, Any], states: list[Sta
     return possible
 
 
+stock_format_tracker_states = RulePolicy.format_tracker_states
+_rule_policy_log = logging.getLogger(RulePolicy.__module__)
+
+
+def format_tracker_states(states: list[State]) -> str:
+    """``Policy.format_tracker_states``, only when it is logged: its one caller (the Rule
+    policy, before every search) formats every past state of the conversation for a debug
+    log line, whatever the log level, a cost that grows with the conversation."""
+    if _rule_policy_log.isEnabledFor(logging.DEBUG):
+        return str(stock_format_tracker_states(states))
+    return ""
+
+
 def install() -> None:
-    """Replace ``RulePolicy._get_possible_keys`` (Rasa 3.6.21)."""
+    """Replace ``RulePolicy._get_possible_keys`` and its states' formatting (Rasa 3.6.21)."""
     RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
+    RulePolicy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[method-assign, assignment]

@@ -233,3 +233,23 @@ def test_one_failure_is_survived(domain: Domain, tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(store, "_read", flaky)
     again = asyncio.run(store.retrieve("u1"))
     assert again is not None and again.get_slot("complaint_description") == "你好"
+
+
+def test_the_next_turn_shares_the_events_masking_left_alone(domain: Domain, tmp_path: Path) -> None:
+    """What bot.runtime.history folds over is anchored by identity: the next turn's tracker
+    holds this turn's event objects, except those masking changed (stored masked)."""
+    store = _store(domain, tmp_path / "t.db")
+    tracker = _started(domain, "u1")
+    asyncio.run(store.save(tracker))
+    tracker = asyncio.run(store.retrieve("u1"))
+    assert tracker is not None
+    _turn(tracker, "我的手机是13800138000", "好的")
+    asyncio.run(store.save(tracker))
+    again = asyncio.run(store.retrieve("u1"))
+    assert again is not None
+    written, read = list(tracker.events)[-5:], list(again.events)[-5:]
+    for before, after in zip(written, read, strict=True):
+        masked = "13800138000" in json.dumps(before.as_dict(), ensure_ascii=False)
+        assert (after is before) != masked, before  # shared unless masking changed it
+        assert "13800138000" not in json.dumps(after.as_dict(), ensure_ascii=False)
+    assert _state(again) == _state(asyncio.run(_store(domain, tmp_path / "t.db").retrieve("u1")))

@@ -72,3 +72,21 @@ def test_the_walk_is_bounded(lookup: dict[str, Any]) -> None:
     finally:
         rules._applicable = original  # type: ignore[assignment]
     assert max(checked, default=0) < longest
+
+
+def test_the_states_are_formatted_only_for_a_debug_log() -> None:
+    import logging
+
+    from bot.runtime.rules import format_tracker_states, stock_format_tracker_states
+
+    states = [{}, {"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
+    log = logging.getLogger("rasa.core.policies.rule_policy")
+    level = log.level
+    try:
+        log.setLevel(logging.INFO)
+        assert format_tracker_states(states) == ""
+        log.setLevel(logging.DEBUG)
+        assert format_tracker_states(states) == stock_format_tracker_states(states)
+        assert "greet" in format_tracker_states(states)
+    finally:
+        log.setLevel(level)
