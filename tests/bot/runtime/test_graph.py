@@ -15,23 +15,10 @@ from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.runtime import graph
+from tests.bot.runtime.test_models import TEXTS as MODEL_TEXTS
 
 pytestmark = pytest.mark.model
-TEXTS = [
-    "你好",
-    "我昨天晚上给李娜转账没成功",
-    "昨晚转给李娜的500块失败了",
-    "忘记密码了怎么办",
-    "我要投诉",
-    "验证码一直收不到",
-    "我想把手机号改成13900001234",
-    "转人工",
-    "謝謝你們",
-    "第二个",
-    "不是这个",
-    "👍",
-    "",
-]
+TEXTS = [*MODEL_TEXTS, "我要投诉", ""]  # the model tests' messages, a bare request, nothing
 
 
 @pytest.fixture
