@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class ActionSettings:
         backend = env.get("WALLET_BACKEND", "sandbox").strip().lower()
         if backend not in ("sandbox", "http"):
             raise SettingsError("WALLET_BACKEND must be 'sandbox' or 'http'")
+        identity_secret, code_idle_seconds = identity_settings(env)
         settings = cls(
             backend=backend,
             sandbox_db=Path(env.get("WALLET_SANDBOX_DB") or "var/wallet.db"),
@@ -53,8 +55,8 @@ class ActionSettings:
             api_key=env.get("WALLET_API_KEY", "").strip(),
             api_timeout=_seconds(env, "WALLET_API_TIMEOUT", 3.0),
             call_timeout=_seconds(env, "WALLET_CALL_TIMEOUT", 8.0),
-            identity_secret=env.get("IDENTITY_SECRET", ""),
-            code_idle_seconds=_seconds(env, "IDENTITY_CODE_IDLE_SECONDS", 900.0, most=86_400),
+            identity_secret=identity_secret,
+            code_idle_seconds=code_idle_seconds,
         )
         _check_sealing_key(env)
         if backend == "http" and not (
@@ -64,7 +66,14 @@ class ActionSettings:
         return settings
 
 
-def _seconds(env: dict[str, str], name: str, default: float, most: float = 60) -> float:
+def identity_settings(env: Mapping[str, str] | None = None) -> tuple[str, float]:
+    """The identity check's settings: the token secret and how long a code verification
+    lasts unused (the Rasa server runs the check too, and reads only these)."""
+    env = os.environ if env is None else env
+    return env.get("IDENTITY_SECRET", ""), _seconds(env, "IDENTITY_CODE_IDLE_SECONDS", 900.0, most=86_400)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, most: float = 60) -> float:
     raw = env.get(name)
     if not raw:
         return default

@@ -12,7 +12,14 @@ from bot import runtime
 
 
 def main() -> None:
-    """Install the runtime adjustments, then run Rasa's command line."""
+    """Check the identity check's settings, install the runtime adjustments, then run Rasa's
+    command line."""
+    from actions.settings import SettingsError, identity_settings
+
+    try:
+        identity_settings()
+    except SettingsError as error:
+        raise SystemExit(f"bad setting: {error}") from error
     runtime.install()
     from rasa.__main__ import main as rasa_main
 

@@ -7,8 +7,9 @@ it, has the action server parse it and build its own tracker, and validates the 
 a check that reads four slots, the sender and the message's token and does no I/O. Here the
 same function (``actions.flows.identity.identity_events``, the one the action server runs)
 is called in the Rasa server's process on a tracker view holding just what it reads, with
-the same settings (``IDENTITY_SECRET``, ``IDENTITY_CODE_IDLE_SECONDS``: the Rasa server reads
-them like the action server, from its environment). Its answer goes through Rasa's own event
+the same settings (``IDENTITY_SECRET``, ``IDENTITY_CODE_IDLE_SECONDS``, read from the Rasa
+server's environment as the action server reads them, and nothing else of the action server's
+settings; a bad value stops the Rasa server at start, ``bot.server``). Its answer goes through Rasa's own event
 parsing (``deserialise_events``), as the action server's would.
 
 Every other custom action still runs on the action server, and so does this one under stock
@@ -26,8 +27,8 @@ from rasa.shared.core.events import Event, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Tracker
 
-from actions.backend.factory import get_settings
 from actions.flows.identity import ActionCheckIdentity, identity_events
+from actions.settings import identity_settings
 
 
 def sdk_view(tracker: DialogueStateTracker) -> Tracker:
@@ -49,9 +50,8 @@ def sdk_view(tracker: DialogueStateTracker) -> Tracker:
 
 def check_identity(tracker: DialogueStateTracker) -> list[Event]:
     """``action_check_identity`` of the action server, in this process."""
-    settings = get_settings()
-    view = sdk_view(tracker)
-    found = identity_events(view, settings.identity_secret, settings.code_idle_seconds, time.time())
+    secret, idle_seconds = identity_settings()
+    found = identity_events(sdk_view(tracker), secret, idle_seconds, time.time())
     return deserialise_events([dict(event) for event in found])
 
 

@@ -137,3 +137,20 @@ def _domain() -> Any:
     from rasa.shared.core.domain import Domain
 
     return Domain.empty()
+
+
+def test_only_the_identity_settings_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the action server's other settings (an HTTP backend without its key, say) are not the
+    # Rasa server's business: the check still runs
+    monkeypatch.setenv("WALLET_BACKEND", "http")
+    monkeypatch.delenv("WALLET_API_KEY", raising=False)
+    events = check_identity(conversation("u1", {}, token("U1001")))
+    assert {event.key for event in events} >= {"account_id"}  # type: ignore[attr-defined]
+
+
+def test_a_bad_idle_time_stops_the_server_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import server
+
+    monkeypatch.setenv("IDENTITY_CODE_IDLE_SECONDS", "soon")
+    with pytest.raises(SystemExit, match="IDENTITY_CODE_IDLE_SECONDS"):
+        server.main()
