@@ -9,8 +9,8 @@ same function (``actions.flows.identity.identity_events``, the one the action se
 is called in the Rasa server's process on a tracker view holding just what it reads, with
 the same settings (``IDENTITY_SECRET``, ``IDENTITY_CODE_IDLE_SECONDS``, read from the Rasa
 server's environment as the action server reads them, and nothing else of the action server's
-settings; a bad value stops the Rasa server at start, ``bot.server``). Its answer goes through Rasa's own event
-parsing (``deserialise_events``), as the action server's would.
+settings; a bad value stops the Rasa server at start, ``bot.server``). Its answer goes
+through Rasa's own event parsing (``deserialise_events``), as the action server's would.
 
 Every other custom action still runs on the action server, and so does this one under stock
 ``rasa run`` (the action server keeps it registered): the result is the same either way.
