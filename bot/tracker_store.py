@@ -306,8 +306,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             # of its lock, so the newest of them is the last one just inserted
             new_last_id = int(session.execute(statements.last_id, {"sender_id": sender_id}).scalar_one())
             session.commit()
-        written = list(zip(new, plain, strict=True))
-        self._kept_after_write(sender_id, count, last_id, written, masked, new_last_id)
+        written = list(zip(new, plain, masked, strict=True))
+        self._kept_after_write(sender_id, count, last_id, written, new_last_id)
         return masked
 
     def _kept_after_write(
@@ -315,8 +315,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         sender_id: str,
         count: int,
         last_id: int,
-        new: Sequence[tuple[Event, dict[str, Any]]],
-        masked: list[dict[str, Any]],
+        written: Sequence[tuple[Event, dict[str, Any], dict[str, Any]]],
         new_last_id: int,
     ) -> None:
         """Keep the conversation as now stored, when the kept one was its start.
@@ -327,21 +326,19 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         (``bot.runtime.history``, anchored by identity) is extended instead of recomputed.
         """
         kept = self._recall(sender_id)
-        if not masked:
-            return
         if (
             kept is None
             or kept.count != count
             or kept.last_id != last_id
-            or any(data.get("event") == SessionStarted.type_name for data in masked)
+            or any(data.get("event") == SessionStarted.type_name for _, _, data in written)
         ):
             self._forget(sender_id)  # a new session, or unknown: the next read rebuilds it
             return
         tracker = fast_copy(kept.tracker)
-        for (event, plain), data in zip(new, masked, strict=True):
+        for event, plain, data in written:
             for stored in [event] if data == plain else deserialise_events([data]):
                 tracker.update(stored)
-        self._keep(sender_id, _Kept(tracker, count + len(masked), new_last_id))
+        self._keep(sender_id, _Kept(tracker, count + len(written), new_last_id))
 
 
 @dataclass(frozen=True)
