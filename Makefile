@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: help browser setup train run shell test test-fast eval lint format lock clean sandbox-reseed outbox tickets wechat-menu wechat-sim telegram-webhook telegram-webhook-info haproxy run-cluster bench-cluster bench review-export
+.PHONY: help browser setup train run shell test test-fast eval eval-dev lint format lock clean sandbox-reseed outbox tickets wechat-menu wechat-sim telegram-webhook telegram-webhook-info haproxy run-cluster bench-cluster bench review-export
 
 help:
 	@echo "make run    set up, train if needed, start the action server and the Rasa server"
@@ -146,6 +146,10 @@ eval: $(MODEL)
 	$(PY) -m scripts.eval_nlu --resume
 	$(PY) -m scripts.eval_answers
 	$(PY) -m scripts.eval_dialogue
+
+# The development sets (tests/nlu/dev.yml, answers_dev.yml): tune on these, never on the held-out.
+eval-dev: $(MODEL)
+	$(PY) -m scripts.eval_dev
 
 lint: setup
 	$(VENV)/bin/ruff check bot actions tests scripts

@@ -106,8 +106,8 @@ def score(case: Case, spec: dict[str, Any], domain: Any, parse: dict[str, Any], 
     raise ValueError(f"unknown label {case.expect!r}")
 
 
-def evaluate(model: str) -> dict[str, Any]:
-    """Parse every held-out reply with and without the answer reader; score both."""
+def evaluate(model: str, replies: Path = REPLIES) -> dict[str, Any]:
+    """Parse every reply of ``replies`` with and without the answer reader; score both."""
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import UserMessage
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -117,7 +117,7 @@ def evaluate(model: str) -> dict[str, Any]:
     domain = agent.domain
     loop = asyncio.new_event_loop()
     rows = []
-    for case in load_cases():
+    for case in load_cases(replies):
         spec = questions[case.question]
         tracker = DialogueStateTracker.from_events("eval", question_events(spec, domain), domain.slots)
         parse = loop.run_until_complete(agent.processor.parse_message(UserMessage(case.text), tracker))

@@ -76,14 +76,16 @@ def _heldout() -> list[dict[str, Any]]:
     ]
 
 
-def _fingerprint() -> str:
-    """What a result depends on: the training data, the held-out set, the configuration and
-    the project's NLU code."""
+def _fingerprint(name: str) -> str:
+    """What a pipeline's result depends on: the training data and the held-out set, and for the
+    project's pipelines the configuration and the project's NLU code (Rasa's default pipeline
+    uses neither)."""
     import hashlib
 
     digest = hashlib.sha256()
-    files = [*sorted((ROOT / "data").rglob("*")), ROOT / HELDOUT, ROOT / "config.yml"]
-    files += sorted((ROOT / "bot" / "nlu").glob("*.py"))
+    files = [*sorted((ROOT / "data").rglob("*")), ROOT / HELDOUT]
+    if name.startswith("project"):
+        files += [ROOT / "config.yml", *sorted((ROOT / "bot" / "nlu").glob("*.py"))]
     for path in files:
         if path.is_file():
             digest.update(str(path.relative_to(ROOT)).encode())
@@ -313,11 +315,11 @@ def main() -> None:
     runs: dict[str, dict[str, Any]] = {}
     # A pipeline's result is kept under .eval-work/ with the fingerprint of what it was trained
     # and scored on, so an interrupted run goes on where it stopped (--resume).
-    results_dir = ROOT / ".eval-work" / _fingerprint()
-    results_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="eval-") as tmp:
         workdir = Path(tmp)
         for name in args.only or PIPELINES:
+            results_dir = ROOT / ".eval-work" / _fingerprint(name)
+            results_dir.mkdir(parents=True, exist_ok=True)
             kept = results_dir / f"{name}.json"
             if args.resume and kept.exists():
                 print(f"== kept from an earlier run: {PIPELINES[name]}", flush=True)

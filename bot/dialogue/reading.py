@@ -11,7 +11,7 @@ question) goes to the intent rules.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -40,9 +40,11 @@ _LEAVING_INTENTS = frozenset({"stop", "goodbye"})
 # confidence for chatter that merely contains "ok" or "好", which must not answer a question.
 _YES_NO_INTENTS = frozenset({"affirm", "deny"})
 _CLAUSE = re.compile(r"[，,。.！!？?；;、~～\s]+")
-_QUESTION = re.compile(r"[?？吗么嘛]\W*$|怎么|什么|多少|哪|几点|如何|能不能|可不可以|是不是|有没有")
+_QUESTION = re.compile(
+    r"[?？吗么嘛]\W*$|怎么|什么|多少|哪|几点|如何|能不能|可不可以|是不是|有没有|是.{1,6}还是"
+)
 _NUMERAL = r"(\d{1,2}|[一二两三四五六七八九十壹贰叁肆伍])"
-_SUFFIX = r"(?:个|项|条|笔|号|种|位|行|选项|项目)"
+_SUFFIX = r"(?:个|项|条|笔|号|种|位|行|选项|项目|分)"
 _NUMBER = re.compile(rf"^(?:第|选项|编号|序号|no|option)?{_NUMERAL}{_SUFFIX}?$")
 # "选9", "第3个", "2号": a number meant as an option, even where there is none to choose
 _MARKED_NUMBER = re.compile(rf"^(?:(?:选|选项|第|选第|option){_NUMERAL}{_SUFFIX}?|{_NUMERAL}(?:号|个|项))$")
@@ -102,7 +104,7 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
     if not question.asked:
         if _MARKED_NUMBER.match(norm):
             return Reading("invalid_option", INVALID_OPTION_INTENT, how="no_options")
-        control = _control(norm, question, nlu, lexicon)
+        control = _control(norm, question, nlu, lexicon, lead)
         return Reading("other", control, how="control") if control == WRONG_TOPIC_INTENT else NOTHING
     kind = lexicon.slot_kind(question.slot, question.slots) if question.slot else None
     if len(norm) > _LONG_REPLY and kind not in ("free", "time"):
@@ -123,10 +125,10 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
             return yes_no
     elif _MARKED_NUMBER.match(lexicon.core(norm)) or _MARKED_NUMBER.match(norm):
         return Reading("invalid_option", INVALID_OPTION_INTENT, how="no_options")
-    control = _control(norm, question, nlu, lexicon)
+    control = _control(norm, question, nlu, lexicon, lead)
     if control:
         return Reading("other", control, how="control")
-    if kind and _accepts(kind, text, norm, nlu, lexicon):
+    if kind and _accepts(kind, text, norm, nlu, lexicon, _flow_intent(question, lexicon)):
         return Reading("answer", ANSWER_INTENT, how=kind)
     if nlu.intent in _LEAVING_INTENTS:  # the classifier's guess alone never ends a flow
         return Reading("other", FALLBACK_INTENT, how="unsupported_leave")
@@ -289,17 +291,24 @@ def _yes_no(norm: str, lead: str, question: Question, lexicon: Lexicon) -> Readi
     return Reading("option", intent, payload, None, "yes_no")
 
 
-def _control(norm: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> str | None:
-    """A person, leaving, a correction or "not received", typed instead of an answer."""
+def _control(norm: str, question: Question, nlu: Nlu, lexicon: Lexicon, lead: str = "") -> str | None:
+    """A person, leaving, a correction or "not received", typed instead of an answer.
+
+    A phrase of two characters counts as the whole reply, its first clause ("算了，不重置了") or
+    the start of a negated rest ("算了不冻了"); a longer one anywhere, unless negated. "没收到"
+    inside a problem the classifier recognizes ("转账失败了，对方没收到") is that problem."""
     core = lexicon.core(norm)
     for intent, phrases in lexicon.control.items():
         for phrase in phrases:
             if len(phrase) <= 2:
-                hit = core == phrase or norm == phrase
+                rest = norm[len(phrase) :] if norm.startswith(phrase) else ""
+                hit = phrase in (core, norm, lead) or (bool(rest) and rest[0] in lexicon.negations)
                 start = 0
             else:
                 start = norm.find(phrase)
                 hit = start >= 0 and not _negated(norm, start, lexicon)
+                if hit and intent == "not_received" and nlu.intent in PROBLEM_INTENTS:
+                    hit = False
             if not hit:
                 continue
             if intent != WRONG_TOPIC_INTENT:
@@ -318,7 +327,21 @@ def _correction(rest: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> st
     return WRONG_TOPIC_INTENT
 
 
-def _accepts(kind: str, text: str, norm: str, nlu: Nlu, lexicon: Lexicon) -> bool:
+def _flow_intent(question: Question, lexicon: Lexicon) -> str | None:
+    """The intent of the form's own topic (``update_account_info`` for the update form)."""
+    return lexicon.flows.get(question.form or "", (None, ()))[0]
+
+
+def _another_problem(norm: str, nlu: Nlu, flow_intent: str | None) -> bool:
+    """The classifier sees a problem other than the form's own ("密码忘记了" asked for a
+    nickname). A person is left to the words of ``control``: the classifier says
+    ``request_human`` for names it does not know."""
+    return len(norm) >= 4 and nlu.intent in PROBLEM_INTENTS - {"request_human"} and nlu.intent != flow_intent
+
+
+def _accepts(
+    kind: str, text: str, norm: str, nlu: Nlu, lexicon: Lexicon, flow_intent: str | None = None
+) -> bool:
     """Whether a reply is a value of the kind the slot expects."""
     digits = sum(ch.isdigit() for ch in norm)
     if kind == "options":
@@ -329,8 +352,16 @@ def _accepts(kind: str, text: str, norm: str, nlu: Nlu, lexicon: Lexicon) -> boo
         return digits >= 4
     if kind == "transaction":
         return nlu.has("time", "amount", "transaction_id") or digits >= 3 or "tx" in norm
-    if kind == "time" and (nlu.has("time") or any(w in norm for w in lexicon.unknown_time)):
-        return True
+    if kind == "time":
+        if nlu.has("time") or any(w in norm for w in lexicon.unknown_time):
+            return True
+        if _another_problem(norm, nlu, flow_intent):
+            return False
+    if kind == "value":  # a short value in words (a nickname, an address), never a new problem
+        if _another_problem(norm, nlu, flow_intent) or nlu.intent in _LEAVING_INTENTS:
+            return False
+        if nlu.intent == "request_human":
+            nlu = replace(nlu, intent=None)
     return _free_answer(text, norm, nlu, lexicon)
 
 

@@ -60,6 +60,23 @@ def test_heldout_is_never_trained_on(training: TrainingData, heldout: TrainingDa
     assert leaked == []
 
 
+def test_the_development_sets_are_apart_from_training_and_heldout(
+    training: TrainingData, heldout: TrainingData
+) -> None:
+    """Tuning on tests/nlu/dev.yml and answers_dev.yml never tunes on a held-out line."""
+    dev = load_data("tests/nlu/dev.yml").intent_examples
+    assert len(dev) >= 300
+    apart = {_key(m.get("text")) for m in training.intent_examples + heldout.intent_examples}
+    assert [m.get("text") for m in dev if _key(m.get("text")) in apart] == []
+
+    def replies(name: str) -> set[tuple[str, str]]:
+        data = yaml.safe_load(Path("tests/nlu", name).read_text(encoding="utf-8"))["replies"]
+        return {(q, _key(str(r["text"]))) for q, rs in data.items() for r in rs}
+
+    assert len(replies("answers_dev.yml")) >= 300
+    assert replies("answers_dev.yml") & replies("answers_heldout.yml") == set()
+
+
 def test_no_example_has_two_labels(training: TrainingData) -> None:
     labels: dict[str, set[str]] = {}
     for m in training.intent_examples:

@@ -229,3 +229,47 @@ def test_the_classifier_alone_never_picks_a_yes_or_a_no(intent: str) -> None:
     reading = read("嗯……這個 ok 😅 ¿qué? مرحبا 那个", SOLVED, intent)
     assert reading.kind == "other" and reading.intent == "nlu_fallback"
     assert read("可以了，谢谢", SOLVED, intent).payload == "/affirm"  # its own words do
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "intent", "kind"),
+    [
+        # the classifier's guess on a name it does not know
+        ("nickname", "钱包小能手", "request_human", "answer"),
+        ("nickname", "叫我 Ada_Lee 就好", "greet", "answer"),
+        ("nickname", "我转账一直失败怎么办", "transaction_failed", "none"),  # a new problem, not a name
+        ("address", "我的账号好像被人盗了", "account_security", "none"),
+        ("address", "上海市浦东新区世纪大道100号", "update_account_info", "answer"),  # the form's own topic
+        ("address", "你是真人还是机器人", "bot_challenge", "none"),
+    ],
+)
+def test_a_value_in_words_is_never_another_problem(field: str, text: str, intent: str, kind: str) -> None:
+    question = Question("utter_ask_new_value", (), "update_form", "new_value", {"account_field": field})
+    assert read(text, question, intent).kind == kind
+
+
+def test_a_time_question_leaves_a_new_problem_to_the_classifier() -> None:
+    question = Question("utter_ask_complaint_time", (), "complaint_form", "complaint_time", {})
+    assert read("我账户被盗了，帮我冻结一下", question, "account_security").kind == "none"
+    assert read("大概是月初的时候", question, "complaint").kind == "answer"
+
+
+@pytest.mark.parametrize("text", ["算了，不重置了", "算了不改了", "算了 不冻结了"])
+def test_leaving_words_lead_a_longer_reply(text: str) -> None:
+    question = Question("utter_ask_reset_contact", (), "password_reset_form", "reset_contact", {})
+    reading = read(text, question, "stop")
+    assert (reading.kind, reading.intent) == ("other", "stop")
+
+
+def test_not_received_inside_a_problem_is_that_problem() -> None:
+    offer = ask("utter_contact_support")
+    assert read("付款失败了，商家说没收到钱", offer, "transaction_failed").kind == "none"
+    code = Question("utter_ask_identity_code", (), "password_reset_form", "identity_code", {})
+    assert read("验证码还没收到呢", code, "not_received").intent == "not_received"
+
+
+def test_a_score_out_of_range_is_refused() -> None:
+    buttons = [{"title": f"{n} 分", "payload": f'/rate_service{{"satisfaction":"{n}"}}'} for n in range(1, 6)]
+    question = Question(None, options_of(buttons))
+    assert read("7分", question, "rate_service").kind == "invalid_option"
+    assert read("3分", question, "rate_service").entities == {"satisfaction": "3"}
