@@ -128,7 +128,7 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
     control = _control(norm, question, nlu, lexicon, lead)
     if control:
         return Reading("other", control, how="control")
-    if kind and _accepts(kind, text, norm, nlu, lexicon, _flow_intent(question, lexicon)):
+    if kind and _accepts(kind, text, norm, nlu, lexicon, _flow(question, lexicon)[0]):
         return Reading("answer", ANSWER_INTENT, how=kind)
     if nlu.intent in _LEAVING_INTENTS:  # the classifier's guess alone never ends a flow
         return Reading("other", FALLBACK_INTENT, how="unsupported_leave")
@@ -319,7 +319,7 @@ def _control(norm: str, question: Question, nlu: Nlu, lexicon: Lexicon, lead: st
 
 def _correction(rest: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> str:
     """ "我不是要投诉" leaves the flow; "我不是要投诉，是转账失败了" starts the right one."""
-    flow_intent, words = lexicon.flows.get(question.form or "", (None, ()))
+    flow_intent, words = _flow(question, lexicon)
     for word in words:
         rest = rest.replace(word, "")
     if nlu.intent in PROBLEM_INTENTS and nlu.intent != flow_intent and len(rest) >= 3:
@@ -327,9 +327,10 @@ def _correction(rest: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> st
     return WRONG_TOPIC_INTENT
 
 
-def _flow_intent(question: Question, lexicon: Lexicon) -> str | None:
-    """The intent of the form's own topic (``update_account_info`` for the update form)."""
-    return lexicon.flows.get(question.form or "", (None, ()))[0]
+def _flow(question: Question, lexicon: Lexicon) -> tuple[str | None, tuple[str, ...]]:
+    """The intent of the form's own topic (``update_account_info`` for the update form) and
+    the words that name it."""
+    return lexicon.flows.get(question.form or "", (None, ()))
 
 
 def _another_problem(norm: str, nlu: Nlu, flow_intent: str | None) -> bool:
