@@ -38,6 +38,7 @@ class Lexicon:
     flows: dict[str, tuple[str, tuple[str, ...]]]
     slots: dict[str, Any]
     unknown_time: tuple[str, ...]
+    another_matter: tuple[str, ...]
     smalltalk: frozenset[str]
     payloads: dict[str, tuple[str, ...]]
     questions: dict[str, dict[str, tuple[str, ...]]]
@@ -100,6 +101,7 @@ def build_lexicon(data: dict[str, Any]) -> Lexicon:
         },
         slots=dict(data["slots"]),
         unknown_time=_by_length(data["unknown_time"]),
+        another_matter=_by_length(data["another_matter"]),
         smalltalk=frozenset(_words(data["smalltalk"])),
         payloads={str(p): _by_length(words) for p, words in data["payloads"].items()},
         questions={

@@ -128,6 +128,8 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
     control = _control(norm, question, nlu, lexicon, lead)
     if control:
         return Reading("other", control, how="control")
+    if _another_matter(norm, lexicon):
+        return NOTHING
     if kind and _accepts(kind, text, norm, nlu, lexicon, _flow(question, lexicon)[0]):
         return Reading("answer", ANSWER_INTENT, how=kind)
     if nlu.intent in _LEAVING_INTENTS:  # the classifier's guess alone never ends a flow
@@ -135,6 +137,11 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
     if question.options and nlu.intent in _YES_NO_INTENTS:  # nor picks an option
         return Reading("other", FALLBACK_INTENT, how="unsupported_yes_no")
     return NOTHING
+
+
+def _another_matter(norm: str, lexicon: Lexicon) -> bool:
+    """The reply opens another matter ("我又遇到个问题，支付密码忘了") and goes on to say it."""
+    return any(norm.startswith(opener) and len(norm) - len(opener) >= 3 for opener in lexicon.another_matter)
 
 
 def _option(question: Question, number: int, how: str) -> Reading:
@@ -163,10 +170,11 @@ def _phrase_score(norm: str, lead: str, phrase: str, lexicon: Lexicon) -> int:
         return 3
     if lexicon.core(lead) in targets or lead in targets:
         return 2
-    if len(phrase) >= 2 and len(norm) - len(phrase) <= _MAX_EXTRA:
-        start = norm.find(phrase)
-        if start >= 0 and not _negated(norm, start, lexicon):
-            return 1
+    for reply in (norm, lead):  # inside a short reply, or inside the short first clause of a longer one
+        if len(phrase) >= 2 and len(reply) - len(phrase) <= _MAX_EXTRA:
+            start = reply.find(phrase)
+            if start >= 0 and not _negated(reply, start, lexicon):
+                return 1
     return 0
 
 
@@ -272,15 +280,19 @@ def _yes_no(norm: str, lead: str, question: Question, lexicon: Lexicon) -> Readi
     if not yes_payload and not no_payload:
         return None
 
+    # the question's own words for a yes or a no that has no button ("不用重发了")
+    own_no = set(lexicon.phrases_for(question.response, no_payload)) if no_payload else set()
+    own_yes = set(lexicon.phrases_for(question.response, yes_payload)) if yes_payload else set()
+
     def is_no(word: str) -> bool:
         negated_yes = len(word) > 1 and word[0] in lexicon.negations and word[1:] in lexicon.yes
-        return word in lexicon.no or negated_yes
+        return word in lexicon.no or word in own_no or negated_yes
 
     words = {lexicon.core(norm), lexicon.core(lead), norm, lead}
     payload = None
     if no_payload and any(is_no(w) for w in words):
         payload = no_payload
-    elif yes_payload and any(w in lexicon.yes for w in words):
+    elif yes_payload and any(w in lexicon.yes or w in own_yes for w in words):
         payload = yes_payload
     if payload is None:
         return None

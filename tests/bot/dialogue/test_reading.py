@@ -273,3 +273,26 @@ def test_a_score_out_of_range_is_refused() -> None:
     question = Question(None, options_of(buttons))
     assert read("7分", question, "rate_service").kind == "invalid_option"
     assert read("3分", question, "rate_service").entities == {"satisfaction": "3"}
+
+
+def test_a_reply_that_opens_another_matter_is_left_to_the_classifier() -> None:
+    description = Question("utter_ask_complaint_description", (), "complaint_form", "complaint_description", {})
+    assert read("我又遇到个问题，支付密码忘了", description, "forgot_password").kind == "none"
+    assert read("还有个问题", description, "contact_support").kind == "answer"  # nothing said after it
+    assert read("客服说还有个问题要核实，就不管了", description, "complaint").kind == "answer"
+
+
+def test_a_question_s_own_words_for_a_no_without_a_button() -> None:
+    resend = ask("utter_reset_not_received")  # buttons 重新发送 and 转人工: no button for "no"
+    reading = read("不用重发了", resend, "deny")
+    assert (reading.intent, reading.option) == ("deny", None)
+    assert read("重发吧", resend, "affirm").option == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "option"),
+    [("快帮我冻上，我怕钱被转走", 1), ("先别冻，我再想想", 2), ("我不想冻结，还是先等等", None)],
+)
+def test_an_option_named_in_a_short_first_clause(text: str, option: int | None) -> None:
+    reading = read(text, ask("utter_ask_freeze_confirm", "security_form", "freeze_confirm"), "account_security")
+    assert reading.option == option

@@ -1,0 +1,176 @@
+"""ValuesOnlyInform: ``inform`` is a message of values only; a problem stated around values is
+that problem. FoldingRegexFeaturizer: patterns match the folded text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.regex_featurizer import FoldingRegexFeaturizer
+from bot.nlu.tokenizer import FoldingJiebaTokenizer
+from bot.nlu.values_only import ValuesOnlyInform, masked
+
+
+def _context() -> ExecutionContext:
+    return ExecutionContext(GraphSchema({}), "test")
+
+
+def _phone(text: str, value: str) -> dict:
+    start = text.index(value)
+    return {"entity": "phone", "start": start, "end": start + len(value), "value": value}
+
+
+def test_values_are_masked_by_type_and_request_words_kept() -> None:
+    text = "帮我重設密码，手机号13912345678 邮箱a@b.cn"
+    entities = [
+        _phone(text, "13912345678"),
+        {"entity": "email", "start": text.index("a@b"), "end": len(text), "value": "a@b.cn"},
+        {"entity": "account_field", "start": 7, "end": 10, "value": "phone"},
+    ]
+    assert masked(text, entities) == "帮我重设密码,手机号⟨phone⟩ 邮箱⟨email⟩"  # folded: half-width comma
+
+
+def test_overlapping_and_broken_spans_are_skipped() -> None:
+    text = "金额500块"
+    entities = [
+        {"entity": "amount", "start": 2, "end": 6},
+        {"entity": "amount", "start": 2, "end": 5},  # inside the first
+        {"entity": "time", "start": 4, "end": 40},  # past the end
+        {"entity": "phone"},  # no span
+    ]
+    assert masked(text, entities) == "金额⟨amount⟩"
+
+
+def _examples() -> TrainingData:
+    lines = {
+        "inform": [
+            "我的手机号是13800138000",
+            "手机号13912345678",
+            "号码是15012345678",
+            "13700001111",
+            "是这个号18811112222",
+        ],
+        "forgot_password": [
+            "忘记密码了",
+            "密码忘了怎么办",
+            "帮我重置密码",
+            "忘记登录密码 手机号13800138000",
+            "重设密码 我的号码15012345678",
+        ],
+        "greet": ["你好", "您好", "在吗", "哈喽", "早上好"],
+    }
+    messages = []
+    for intent, texts in lines.items():
+        for text in texts:
+            digits = "".join(ch for ch in text if ch.isdigit())
+            entities = [_phone(text, digits)] if digits else []
+            messages.append(Message(data={"text": text, "intent": intent, "entities": entities}))
+    return TrainingData(messages)
+
+
+@pytest.fixture()
+def trained(tmp_path: Path) -> tuple[LocalModelStorage, Resource]:
+    storage, resource = LocalModelStorage(tmp_path), Resource("values_only")
+    ValuesOnlyInform.create({}, storage, resource, _context()).train(_examples())
+    return storage, resource
+
+
+def _classified(component: ValuesOnlyInform, text: str, intent: str = "inform") -> str:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.98},
+            "intent_ranking": [{"name": intent, "confidence": 0.98}, {"name": "greet", "confidence": 0.02}],
+            "entities": [_phone(text, digits)] if digits else [],
+        }
+    )
+    component.process([message])
+    assert message.get("intent_ranking")[0] == message.get("intent")
+    return message.get("intent")["name"]
+
+
+def test_a_problem_stated_around_a_value_is_that_problem(trained: tuple[LocalModelStorage, Resource]) -> None:
+    storage, resource = trained
+    component = ValuesOnlyInform.load({}, storage, resource, _context())  # persisted and loaded
+    assert _classified(component, "帮我重置密码，手机号13912345678") == "forgot_password"
+    assert _classified(component, "13912345678") == "inform"
+    assert _classified(component, "我的手机号是18600001234") == "inform"
+
+
+def test_only_inform_is_second_guessed_and_only_into_a_problem(
+    trained: tuple[LocalModelStorage, Resource],
+) -> None:
+    storage, resource = trained
+    component = ValuesOnlyInform.load({}, storage, resource, _context())
+    assert _classified(component, "忘记密码了", intent="greet") == "greet"  # not inform: kept
+    assert _classified(component, "你好 13912345678") == "inform"  # greet is no problem
+
+
+def test_without_a_trained_model_nothing_changes(tmp_path: Path) -> None:
+    component = ValuesOnlyInform.load({}, LocalModelStorage(tmp_path), Resource("missing"), _context())
+    assert _classified(component, "帮我重置密码，手机号13912345678") == "inform"
+
+
+def _pattern_features(text: str) -> list[list[float]]:
+    config = {**FoldingJiebaTokenizer.get_default_config()}
+    message = Message(data={"text": text})
+    message.set("text_tokens", FoldingJiebaTokenizer(config, None, None).tokenize(message, "text"))  # type: ignore[arg-type]
+    featurizer = FoldingRegexFeaturizer(
+        {**FoldingRegexFeaturizer.get_default_config(), "use_word_boundaries": False},
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        _context(),
+        known_patterns=[{"name": "phone", "pattern": r"1[3-9]\d{9}"}, {"name": "field", "pattern": "手机号"}],
+    )
+    _sequence, sentence = featurizer._features_for_patterns(message, "text")
+    assert message.get("text") == text  # the user's own text is kept
+    return sentence.toarray().tolist()
+
+
+def test_patterns_match_full_width_and_traditional_text_as_the_tokens_do() -> None:
+    assert (
+        _pattern_features("手機號１３９１２３４５６７８")
+        == _pattern_features("手机号13912345678")
+        == [[1.0, 1.0]]
+    )
+    assert _pattern_features("你好") == [[0.0, 0.0]]
+
+
+def test_a_message_of_entities_only_stays_inform(trained: tuple[LocalModelStorage, Resource]) -> None:
+    storage, resource = trained
+    component = ValuesOnlyInform.load({}, storage, resource, _context())
+    message = Message(
+        data={
+            "text": "密码",  # as if an extractor had found a field word: nothing around it
+            "intent": {"name": "inform", "confidence": 0.9},
+            "entities": [{"entity": "account_field", "start": 0, "end": 2, "value": "password"}],
+        }
+    )
+    component.process([message])
+    assert message.get("intent")["name"] == "inform"
+
+
+def test_the_ranking_is_the_second_opinion_s_own(trained: tuple[LocalModelStorage, Resource]) -> None:
+    """The classifier's inform at 0.98 is not left second: the fallback would call it ambiguous."""
+    storage, resource = trained
+    component = ValuesOnlyInform.load({}, storage, resource, _context())
+    text = "帮我重置密码，手机号13912345678"
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": "inform", "confidence": 0.98},
+            "intent_ranking": [{"name": "inform", "confidence": 0.98}],
+            "entities": [_phone(text, "13912345678")],
+        }
+    )
+    component.process([message])
+    first, second = message.get("intent_ranking")[:2]
+    assert first["name"] == "forgot_password" and first["confidence"] > second["confidence"]
+    assert abs(sum(r["confidence"] for r in message.get("intent_ranking")) - 1.0) < 1e-6
