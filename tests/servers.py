@@ -109,6 +109,9 @@ def start_servers(workdir: Path, model: Path, extra_env: dict[str, str] | None =
         **os.environ,
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        # the logs are files the tests read while the servers run: written as they happen, not
+        # in blocks a test may read before they are flushed
+        "PYTHONUNBUFFERED": "1",
         "WALLET_BACKEND": "sandbox",
         "WALLET_SANDBOX_DB": str(workdir / "wallet.db"),
         "IDENTITY_SECRET": IDENTITY_SECRET,

@@ -43,6 +43,19 @@ _TRUSTED = ("sklearn.", "numpy.", "scipy.", "builtins.")
 VALUES = frozenset({"phone", "email", "amount", "time", "transaction_id"})
 
 
+def _skops() -> Any:
+    """``skops.io``, imported without its side effect on logging: the import reaches
+    ``numpy.distutils``, whose log sets the root logger to WARNING, which silenced every library
+    that logs through the root at DEBUG (aiogram's Bot API traffic) for the rest of the process."""
+    root = logging.getLogger()
+    level = root.level
+    try:
+        import skops.io as sio
+    finally:
+        root.setLevel(level)
+    return sio
+
+
 def masked(text: str, entities: list[dict[str, Any]], everything: bool = False) -> str:
     """The folded text with every value (every entity, ``everything``) replaced by a mark of
     its type."""
@@ -125,8 +138,7 @@ class ValuesOnlyInform(GraphComponent):
         return self._resource
 
     def _persist(self) -> None:
-        import skops.io as sio
-
+        sio = _skops()
         with self._storage.write_to(self._resource) as directory:
             sio.dump(self._model, directory / _FILE)
 
@@ -140,8 +152,7 @@ class ValuesOnlyInform(GraphComponent):
         **kwargs: Any,
     ) -> ValuesOnlyInform:
         """The trained model, or a component that changes nothing when there is none."""
-        import skops.io as sio
-
+        sio = _skops()
         try:
             with model_storage.read_from(resource) as directory:
                 path = directory / _FILE

@@ -174,3 +174,18 @@ def test_the_ranking_is_the_second_opinion_s_own(trained: tuple[LocalModelStorag
     first, second = message.get("intent_ranking")[:2]
     assert first["name"] == "forgot_password" and first["confidence"] > second["confidence"]
     assert abs(sum(r["confidence"] for r in message.get("intent_ranking")) - 1.0) < 1e-6
+
+
+def test_loading_the_model_leaves_the_log_level_alone() -> None:
+    """skops' import reaches numpy.distutils, which sets the root logger to WARNING: in a fresh
+    process (the import happens once), the server's DEBUG level survives it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging; logging.getLogger().setLevel(logging.DEBUG); "
+        "from bot.nlu.values_only import _skops; _skops(); "
+        "print(logging.getLogger().level)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert run.stdout.strip() == "10"
