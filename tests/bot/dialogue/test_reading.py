@@ -276,7 +276,8 @@ def test_a_score_out_of_range_is_refused() -> None:
 
 
 def test_a_reply_that_opens_another_matter_is_left_to_the_classifier() -> None:
-    description = Question("utter_ask_complaint_description", (), "complaint_form", "complaint_description", {})
+    form, slot = "complaint_form", "complaint_description"
+    description = Question("utter_ask_complaint_description", (), form, slot, {})
     assert read("我又遇到个问题，支付密码忘了", description, "forgot_password").kind == "none"
     assert read("还有个问题", description, "contact_support").kind == "answer"  # nothing said after it
     assert read("客服说还有个问题要核实，就不管了", description, "complaint").kind == "answer"
@@ -294,5 +295,6 @@ def test_a_question_s_own_words_for_a_no_without_a_button() -> None:
     [("快帮我冻上，我怕钱被转走", 1), ("先别冻，我再想想", 2), ("我不想冻结，还是先等等", None)],
 )
 def test_an_option_named_in_a_short_first_clause(text: str, option: int | None) -> None:
-    reading = read(text, ask("utter_ask_freeze_confirm", "security_form", "freeze_confirm"), "account_security")
+    question = ask("utter_ask_freeze_confirm", "security_form", "freeze_confirm")
+    reading = read(text, question, "account_security")
     assert reading.option == option

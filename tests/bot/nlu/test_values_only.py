@@ -187,5 +187,6 @@ def test_loading_the_model_leaves_the_log_level_alone() -> None:
         "from bot.nlu.values_only import _skops; _skops(); "
         "print(logging.getLogger().level)"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    command = [sys.executable, "-c", code]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
     assert run.stdout.strip() == "10"
