@@ -30,6 +30,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.dialogue.reading import PROBLEM_INTENTS
 from bot.dialogue.script import fold
 
 logger = logging.getLogger(__name__)
@@ -83,18 +84,11 @@ class ValuesOnlyInform(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """The intent guarded, the problems it may become, and the probability required."""
+        """The intent guarded, the problems it may become (those the answer reader knows), and the
+        probability required."""
         return {
             "intent": "inform",
-            "problems": [
-                "forgot_password",
-                "transaction_failed",
-                "update_account_info",
-                "contact_support",
-                "account_security",
-                "complaint",
-                "request_human",
-            ],
+            "problems": sorted(PROBLEM_INTENTS),
             "threshold": 0.5,
             "random_seed": 20261125,
         }
