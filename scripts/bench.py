@@ -32,6 +32,7 @@ from types import FrameType
 from typing import Any, TypeVar
 
 from scripts.bench_conversations import PROJECT, STOCK, Script
+from scripts.bench_cpu import measured
 from scripts.bench_load import REQUEST_TIMEOUT, Endpoint, closed_loop, long_conversation, wait_ready
 from scripts.bench_report import write_reports
 from scripts.bench_servers import Process, Processes, rss_bytes, start_project, start_stock
@@ -102,12 +103,13 @@ def measure(endpoint: Endpoint, script: Script, plan: Plan, rasa: Process) -> di
     _run(closed_loop(endpoint, script, 1, 20, len(script.conversations[0])), 60 + REQUEST_TIMEOUT)  # warm-up
     figures["phases"] = {}
     for users, seconds in plan.seconds.items():
-        summary, _ = _run(
-            closed_loop(endpoint, script, users, seconds, plan.caps[users]), seconds + 2 * REQUEST_TIMEOUT
-        )
+        with measured() as cpu:
+            summary, _ = _run(
+                closed_loop(endpoint, script, users, seconds, plan.caps[users]), seconds + 2 * REQUEST_TIMEOUT
+            )
         if not rasa.alive():
             raise RuntimeError(f"{rasa.name} exited under load:\n{rasa.tail()}")
-        figures["phases"][str(users)] = summary.as_dict()
+        figures["phases"][str(users)] = {**summary.as_dict(), "cpu": cpu.as_dict(summary.messages)}
         log(
             f"{rasa.name}: {users} concurrent: {summary.messages} msgs, p50 {summary.p50 * 1000:.0f} ms, "
             f"p99 {summary.p99 * 1000:.0f} ms, {summary.throughput:.1f} msg/s, {summary.errors} errors"
@@ -171,16 +173,19 @@ def run_cluster(plan: Plan, workdir: Path) -> dict[str, Any]:
         return {"skipped": "missing " + ", ".join(missing)}
     log("cluster: starting (scripts/run_cluster.sh, 2 instances)")
     try:
-        cluster = start_private_cluster(workdir)
+        # as deploy/cluster.env.example deploys it: no event broker (stock publishes no events)
+        cluster = start_private_cluster(workdir, {"CLUSTER_EVENT_BROKER_URL": ""})
     except (RuntimeError, AssertionError, OSError) as error:
         log(f"cluster: did not start: {error}")
         return {"skipped": f"the cluster did not start ({type(error).__name__}; log in {workdir})"}
     try:
         endpoint = Endpoint(cluster.url, {"Authorization": f"Bearer {cluster.rest_token}"})
         _run(closed_loop(endpoint, PROJECT, 2, 20, 8), 60 + REQUEST_TIMEOUT)  # warm-up
-        summary, _ = _run(closed_loop(endpoint, PROJECT, 20, plan.seconds[20], plan.caps[20]), 600)
+        with measured() as cpu:
+            summary, _ = _run(closed_loop(endpoint, PROJECT, 20, plan.seconds[20], plan.caps[20]), 600)
         log(f"cluster: 20 concurrent: {summary.throughput:.1f} msg/s, {summary.errors} errors")
-        return {"instances": 2, "phase": summary.as_dict(), "command": "scripts/run_cluster.sh"}
+        phase = {**summary.as_dict(), "cpu": cpu.as_dict(summary.messages)}
+        return {"instances": 2, "phase": phase, "command": "scripts/run_cluster.sh (no event broker)"}
     finally:
         cleanup(cluster)
 

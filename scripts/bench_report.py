@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from scripts import bench_cpu
 from scripts.bench_targets import markdown_table, rows
 
 CHART = "bench_latency.png"
@@ -69,6 +70,31 @@ def _errors_note(figures: Mapping[str, Any]) -> list[str]:
     return notes
 
 
+def _cpu_section(figures: Mapping[str, Any]) -> list[str]:
+    def at_20(bot: str) -> Any:
+        return ((figures.get(bot) or {}).get("phases") or {}).get("20")
+
+    phases = [
+        ("stock, 20 conversations", at_20("stock")),
+        ("project, 1 instance, 20 conversations", at_20("project")),
+        ("project, 2 instances, 20 conversations", (figures.get("cluster") or {}).get("phase")),
+    ]
+    found = [(name, phase["cpu"]) for name, phase in phases if phase and phase.get("cpu")]
+    if not found:
+        return []
+    lines = [
+        "## Where the CPU went",
+        "",
+        "CPU time of every process on the machine during the phase (`scripts/bench_cpu.py`, from",
+        "/proc), grouped; a group using about 1.0 core is one Python process at its limit, a machine",
+        "near 100 % busy cannot give more throughput to a second instance.",
+        "",
+    ]
+    for name, cpu in found:
+        lines += bench_cpu.lines(name, cpu)
+    return [*lines, ""]
+
+
 def markdown(figures: Mapping[str, Any], chart: bool) -> str:
     """reports/bench.md."""
     machine = figures.get("machine") or {}
@@ -94,6 +120,7 @@ def markdown(figures: Mapping[str, Any], chart: bool) -> str:
     ]
     if cluster.get("skipped"):
         lines += [f"2 instances: not measured ({cluster['skipped']}).", ""]
+    lines += _cpu_section(figures)
     if chart:
         lines += [f"![latency against concurrency]({CHART})", ""]
     errors = _errors_note(figures)

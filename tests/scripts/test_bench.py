@@ -254,3 +254,82 @@ policies:
     seeds = {c["name"]: c.get("random_seed") for c in config["pipeline"] + config["policies"]}
     assert seeds == {"WhitespaceTokenizer": None, "DIETClassifier": 7, "RulePolicy": None, "TEDPolicy": 7}
     assert config["pipeline"][1]["epochs"] == 100
+
+
+def _fake_proc(root: Path, processes: dict[int, tuple[str, int, int]]) -> Path:
+    """A /proc with (command line, user ticks, system ticks) per pid."""
+    for pid, (command, user, system) in processes.items():
+        entry = root / str(pid)
+        entry.mkdir(parents=True, exist_ok=True)
+        (entry / "cmdline").write_bytes(command.replace(" ", "\0").encode() + b"\0")
+        fields = ["S", *["0"] * 10, str(user), str(system), *["0"] * 20]
+        (entry / "stat").write_text(f"{pid} (x (y)) {' '.join(fields)}\n")
+    (root / "self").mkdir(exist_ok=True)  # not a pid: skipped
+    return root
+
+
+def test_cpu_use_is_grouped_per_kind_of_process(tmp_path: Path) -> None:
+    import os
+
+    from scripts import bench_cpu
+
+    tick = os.sysconf("SC_CLK_TCK")
+    rasa = ".venv/bin/python -m bot.server run --model models/wallet.tar.gz"
+    before = bench_cpu.snapshot(
+        _fake_proc(tmp_path / "a", {10: (rasa, tick, 0), 11: (rasa, 0, 0), 12: ("postgres: 15/main", 0, 0)})
+    )
+    after = bench_cpu.snapshot(
+        _fake_proc(
+            tmp_path / "b",
+            {
+                10: (rasa, 5 * tick, tick),  # 5 s more
+                11: (rasa, 4 * tick, 0),  # 4 s more
+                12: ("postgres: 15/main", tick, 0),
+                13: ("/usr/sbin/haproxy -db -f x.cfg", tick, 0),  # started meanwhile: counts whole
+                14: ("sleep 5", 0, 0),
+            },
+        )
+    )
+    used = bench_cpu.difference(before, after)
+    assert used == {"Rasa servers": 9.0, "PostgreSQL": 1.0, "HAProxy": 1.0}
+    use = bench_cpu.CpuUse(seconds=10.0, cores=2, by_group=used)
+    figures = use.as_dict(messages=200)
+    assert figures["busy_percent_of_machine"] == 55.0
+    assert list(figures["groups"]) == ["Rasa servers", "HAProxy", "PostgreSQL"]
+    assert figures["groups"]["Rasa servers"] == {"cores_used": 0.9, "cpu_ms_per_message": 45.0}
+    assert figures["cpu_ms_per_message"] == 55.0
+    assert use.as_dict(messages=0)["cpu_ms_per_message"] is None
+    text = "\n".join(bench_cpu.lines("project", figures))
+    assert "55 % busy" in text and "Rasa servers: 0.90 cores, 45.0 ms per message" in text
+
+
+def test_a_pid_reused_by_another_command_counts_whole() -> None:
+    from scripts import bench_cpu
+
+    used = bench_cpu.difference({7: ("redis-server", 50.0)}, {7: ("haproxy -db", 2.0)})
+    assert used == {"HAProxy": 2.0}
+
+
+def test_the_cpu_of_a_block_is_measured_on_this_machine() -> None:
+    from scripts import bench_cpu
+
+    with bench_cpu.measured() as use:
+        sum(i * i for i in range(300_000))
+    assert use.seconds > 0 and sum(use.by_group.values()) > 0
+    assert "load generator (this benchmark)" in use.by_group or bench_cpu.OTHER in use.by_group
+
+
+def test_the_report_says_where_the_cpu_went() -> None:
+    cpu = {
+        "seconds": 60.0,
+        "cores": 2,
+        "busy_percent_of_machine": 92.0,
+        "cpu_ms_per_message": 84.0,
+        "groups": {"Rasa servers": {"cores_used": 1.36, "cpu_ms_per_message": 62.0}},
+    }
+    figures = {"project": {"phases": {"20": {"cpu": cpu}}}, "cluster": {"phase": {"cpu": cpu}}}
+    text = markdown(figures, chart=False)
+    assert "## Where the CPU went" in text
+    assert "project, 2 instances, 20 conversations: the machine 92 % busy" in text
+    assert "stock, 20 conversations" not in text
+    assert "## Where the CPU went" not in markdown({"project": {"phases": {"20": {}}}}, chart=False)

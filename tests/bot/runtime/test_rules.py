@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from rasa.core.policies.rule_policy import RulePolicy
-from rasa.shared.core.domain import Domain
+from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.runtime import rules
@@ -58,20 +58,47 @@ def test_the_same_rules_apply(lookup: dict[str, Any], name: str) -> None:
 def test_the_walk_is_bounded(lookup: dict[str, Any]) -> None:
     longest = max(len(rules.reversed_states(key)) for key in lookup["rules"])
     assert longest <= 10
-    checked: list[int] = []
-    original = rules._applicable
+    checked: list[State] = []
+    original = rules._state_applies
 
-    def counting(key: str, index: int, state: Any) -> bool:
-        checked.append(index)
-        return original(key, index, state)
+    def counting(rule_state: State, previous_action: Any, state: State) -> bool:
+        checked.append(state)
+        return original(rule_state, previous_action, state)
 
-    rules._applicable = counting  # type: ignore[assignment]
+    rules._state_applies = counting  # type: ignore[assignment]
     try:
-        states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}] * 500
+        listen = {"action_name": "action_listen"}
+        states = [{"prev_action": listen, "user": {"intent": "greet"}} for _ in range(500)]
         rules.get_possible_keys(None, lookup["rules"], states)  # type: ignore[arg-type]
     finally:
-        rules._applicable = original  # type: ignore[assignment]
-    assert max(checked, default=0) < longest
+        rules._state_applies = original  # type: ignore[assignment]
+    newest = {id(state): index for index, state in enumerate(reversed(states))}
+    reached = {newest[id(state)] for state in checked}
+    assert checked and max(reached) < longest
+    # only the rule states that name this previous action and intent (or none) are matched
+    at_newest = sum(1 for state in checked if state is states[-1])
+    assert 0 < at_newest < len(lookup["rules"]) / 10
+
+
+def test_a_real_turn_checks_few_rule_states(lookup: dict[str, Any]) -> None:
+    checked: list[State] = []
+    original = rules._state_applies
+
+    def counting(rule_state: State, previous_action: Any, state: State) -> bool:
+        checked.append(state)
+        return original(rule_state, previous_action, state)
+
+    states = [
+        {},
+        {"prev_action": {"action_name": "action_listen"}, "user": {"intent": "forgot_password"}},
+    ]
+    rules._state_applies = counting  # type: ignore[assignment]
+    try:
+        found = rules.get_possible_keys(None, lookup["rules"], states)  # type: ignore[arg-type]
+    finally:
+        rules._state_applies = original  # type: ignore[assignment]
+    assert found == _stock(lookup["rules"], states)
+    assert found and len(checked) < len(lookup["rules"]) / 10
 
 
 def test_the_states_are_formatted_only_for_a_debug_log() -> None:
