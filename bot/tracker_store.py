@@ -198,7 +198,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     def _read_all(self, sender_id: str) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=True).all()
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=True)
+            rows = query.with_entities(self.SQLEvent.data).all()
             events = [json.loads(row.data) for row in rows]
         if not self.domain or not events:
             return None
@@ -231,7 +232,10 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         self, session: Session, sender_id: str, kept: _Kept | None, count: int, last_id: int
     ) -> _Kept:
         """The kept conversation with the rows added since, or the session rebuilt."""
-        query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+        # the rows' id and data only: building ORM instances of them cost more than the read
+        query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).with_entities(
+            self.SQLEvent.id, self.SQLEvent.data
+        )
         if kept is not None and count > kept.count and last_id > kept.last_id:
             rows = query.filter(self.SQLEvent.id > kept.last_id).all()
             if len(rows) == count - kept.count:
