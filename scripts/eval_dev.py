@@ -1,9 +1,9 @@
 """`make eval-dev`: the development sets, for tuning the NLU and the answer reading.
 
 ``tests/nlu/dev.yml`` and ``dev_entities.yml`` (intents; the second all problem statements
-that carry values, and bare values) and ``tests/nlu/answers_dev.yml`` and ``answers_dev2.yml``
-(typed replies to the bot's questions) were written independently of the training data and
-of the held-out sets, each by a writer who had not seen the other sets.
+that carry values, and bare values) and ``tests/nlu/answers_dev.yml``, ``answers_dev2.yml``
+and ``answers_dev3.yml`` (typed replies to the bot's questions) were written independently of
+the training data and of the held-out sets, each by a writer who had not seen the other sets.
 Changes to the training data, the pipeline or the answer words are checked here; the held-out
 sets of ``make eval`` are only for the final figures. Prints the accuracies and every error;
 writes nothing.
@@ -20,7 +20,7 @@ from scripts import eval_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 INTENTS = (ROOT / "tests" / "nlu" / "dev.yml", ROOT / "tests" / "nlu" / "dev_entities.yml")
-REPLIES = (ROOT / "tests" / "nlu" / "answers_dev.yml", ROOT / "tests" / "nlu" / "answers_dev2.yml")
+REPLIES = tuple(ROOT / "tests" / "nlu" / f"answers_{name}.yml" for name in ("dev", "dev2", "dev3"))
 
 
 def intents(model: str, path: Path) -> tuple[int, int, list[str]]:

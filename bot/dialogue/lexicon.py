@@ -39,6 +39,7 @@ class Lexicon:
     slots: dict[str, Any]
     unknown_time: tuple[str, ...]
     another_matter: tuple[str, ...]
+    self_corrections: tuple[str, ...]
     smalltalk: frozenset[str]
     payloads: dict[str, tuple[str, ...]]
     questions: dict[str, dict[str, tuple[str, ...]]]
@@ -102,6 +103,7 @@ def build_lexicon(data: dict[str, Any]) -> Lexicon:
         slots=dict(data["slots"]),
         unknown_time=_by_length(data["unknown_time"]),
         another_matter=_by_length(data["another_matter"]),
+        self_corrections=_by_length(data["self_corrections"]),
         smalltalk=frozenset(_words(data["smalltalk"])),
         payloads={str(p): _by_length(words) for p, words in data["payloads"].items()},
         questions={

@@ -49,11 +49,16 @@ _NUMBER = re.compile(rf"^(?:第|选项|编号|序号|no|option)?{_NUMERAL}{_SUFF
 # "选9", "第3个", "2号": a number meant as an option, even where there is none to choose
 _MARKED_NUMBER = re.compile(rf"^(?:(?:选|选项|第|选第|option){_NUMERAL}{_SUFFIX}?|{_NUMERAL}(?:号|个|项))$")
 _AMOUNT_IN_TITLE = re.compile(r"(\d+(?:\.\d+)?)\s*元")
+_DAY_IN_TITLE = re.compile(r"(\d{1,2})月(\d{1,2})日")
+_KIND_IN_TITLE = re.compile(r"转账|付款|充值|提现|退款|收款")
+_MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})")
+_DAY = re.compile(r"(?<![\d月])(\d{1,2})(?:号|日)")
 _BARE_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
 _MAX_OPTION_NUMBER = 20  # "88" at a list of transactions is an amount, not option 88
 _MAX_EXTRA = 6  # characters a reply may add around an option's phrase and still pick it
 _LONG_REPLY = 200  # longer replies to a question that wants a choice or a value are not a new topic
 FALLBACK_INTENT = "nlu_fallback"
+_DESCRIPTION = 12  # a free-text reply longer than this is a description, even with "答非所问" in it
 
 Kind = Literal["option", "answer", "invalid_option", "other", "none"]
 
@@ -110,6 +115,9 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
     if len(norm) > _LONG_REPLY and kind not in ("free", "time"):
         return Reading("other", FALLBACK_INTENT, how="too_long")
     if question.options:
+        corrected = _self_corrected(norm, question, nlu, lexicon)
+        if corrected is not None:
+            return corrected
         found = _match_option(norm, lead, question, lexicon)
         if found is None and kind == "transaction":
             found = _match_clue(norm, text, question, nlu)
@@ -137,6 +145,20 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
     if question.options and nlu.intent in _YES_NO_INTENTS:  # nor picks an option
         return Reading("other", FALLBACK_INTENT, how="unsupported_yes_no")
     return NOTHING
+
+
+def _self_corrected(norm: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Reading | None:
+    """The option picked after a change of mind ("选3…不对，是第一个"): the words after the last
+    self-correction, read alone, when there were words before it and they pick an option."""
+    cut = max(((norm.rfind(marker), marker) for marker in lexicon.self_corrections), key=lambda c: c[0])
+    start, marker = cut
+    if start <= 0:
+        return None
+    rest = norm[start + len(marker) :]
+    if not lexicon.core(rest):
+        return None
+    reading = read_reply(rest, question, Nlu(nlu.intent), lexicon)
+    return reading if reading.kind == "option" else None
 
 
 def _another_matter(norm: str, lexicon: Lexicon) -> bool:
@@ -235,6 +257,8 @@ def _match_clue(norm: str, text: str, question: Question, nlu: Nlu) -> Reading |
     """A transaction picked by what the user remembers of it: the payee or the amount."""
     amounts = {a for a in map(_amount, nlu.values("amount")) if a is not None}
     amounts |= {a for a in map(_amount, _BARE_NUMBER.findall(text)) if a is not None}
+    month_days = {(int(m), int(d)) for m, d in _MONTH_DAY.findall(norm)}
+    days = {int(d) for d in _DAY.findall(norm)} | {d for _, d in month_days}
     scores: dict[int, int] = {}
     for number, option in enumerate(question.options, start=1):
         title = option.title
@@ -243,6 +267,12 @@ def _match_clue(norm: str, text: str, question: Question, nlu: Nlu) -> Reading |
         if payee and (payee in norm or (len(payee) >= 3 and payee[:2] in norm)):
             score += 2
         if any(_amount(a) in amounts for a in _AMOUNT_IN_TITLE.findall(title)):
+            score += 1
+        day = _DAY_IN_TITLE.search(title)
+        if day and (int(day.group(2)) in days or (int(day.group(1)), int(day.group(2))) in month_days):
+            score += 1
+        kind = _KIND_IN_TITLE.search(title)
+        if kind and kind.group(0) in norm:
             score += 1
         if score:
             scores[number] = score
@@ -325,8 +355,16 @@ def _control(norm: str, question: Question, nlu: Nlu, lexicon: Lexicon, lead: st
                 continue
             if intent != WRONG_TOPIC_INTENT:
                 return intent
+            if _describes(norm, question, lexicon):
+                continue  # "…我问了三遍都答非所问" describes what happened, it is not a correction
             return _correction(norm.replace(phrase, "", 1), question, nlu, lexicon)
     return None
+
+
+def _describes(norm: str, question: Question, lexicon: Lexicon) -> bool:
+    """A long reply to a question that wants free words (a complaint's description)."""
+    kind = lexicon.slot_kind(question.slot, question.slots) if question.slot else None
+    return kind == "free" and len(norm) > _DESCRIPTION
 
 
 def _correction(rest: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> str:

@@ -298,3 +298,45 @@ def test_an_option_named_in_a_short_first_clause(text: str, option: int | None) 
     question = ask("utter_ask_freeze_confirm", "security_form", "freeze_confirm")
     reading = read(text, question, "account_security")
     assert reading.option == option
+
+
+@pytest.mark.parametrize(
+    ("text", "transaction"),
+    [("29号那笔", "TX2"), ("11月27那个", "TX4"), ("是30日晚上的", "TX1"), ("付款给京东那笔", "TX2")],
+)
+def test_a_transaction_is_picked_by_its_day_or_its_kind(text: str, transaction: str) -> None:
+    question = ask("utter_ask_transaction_id", "transaction_form", "transaction_id", buttons=TRANSACTIONS)
+    reading = read(text, question, "inform")
+    assert reading.kind == "option" and reading.entities == {"transaction_id": transaction}
+    # a kind two transactions share picks neither
+    assert read("付款那笔", question, "inform").kind != "option"
+
+
+@pytest.mark.parametrize(
+    ("text", "payload"),
+    [("2…不对，是第一个", "/affirm"), ("选1 哦不 选2", "/deny"), ("解决了，不对不对，还没有", "/deny")],
+)
+def test_a_change_of_mind_in_one_reply_counts_the_last_choice(text: str, payload: str) -> None:
+    reading = read(text, SOLVED, "affirm")
+    assert reading.kind == "option" and reading.payload == payload
+
+
+def test_a_bare_correction_is_not_a_change_of_mind() -> None:
+    assert read("不对", SOLVED, "deny").payload == "/deny"
+
+
+@pytest.mark.parametrize("text", ["木有", "还木有", "没得"])
+def test_colloquial_no(text: str) -> None:
+    assert read(text, SOLVED, "not_received").payload == "/deny"
+
+
+def test_a_description_quoting_a_wrong_answer_is_the_description() -> None:
+    question = ask("utter_ask_complaint_description", "complaint_form", "complaint_description")
+    long = read("客服每次都答非所问，问了好几遍也没人管", question, "wrong_topic")
+    assert long.kind == "answer"
+    assert read("答非所问", question, "wrong_topic").intent == "wrong_topic"
+
+
+def test_wanting_to_go_no_further_stops_a_form() -> None:
+    question = ask("utter_ask_complaint_time", "complaint_form", "complaint_time")
+    assert read("这个我真的不想继续了", question, "inform").intent == "stop"
