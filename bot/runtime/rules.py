@@ -87,8 +87,8 @@ def _step(lookup: dict[str, Any], length: dict[str, int], step: int) -> _Step:
         if not previous:
             without.append(group)
         else:
-            key = (_named(previous, ACTION_NAME), _named(state.get(USER), INTENT))
-            by_key.setdefault(key, []).append(group)
+            names = (_named(previous, ACTION_NAME), _named(state.get(USER), INTENT))
+            by_key.setdefault(names, []).append(group)
     reaching = frozenset(k for k in lookup if length[k] > step)
     return _Step(tuple(without), {k: tuple(v) for k, v in by_key.items()}, reaching)
 
