@@ -6,10 +6,11 @@ passes a rule's length, ``_is_rule_applicable`` answers True for it: only the fi
 ``longest rule`` states (6 here) can change the result, yet Rasa walks all of them, a cost
 that grows with the conversation. Here the walk stops once the index passes the longest rule
 still possible, and each rule's states are parsed and reversed once, not at every check: the
-same set of keys, in a bounded number of steps. And many rules share the state they expect
-at a given step (428 rules, 6 steps, far fewer distinct states per step): the rules are grouped
-once per lookup by their state at each step, and each distinct state is matched against the
-conversation once, not once per rule.
+same set of keys, in a bounded number of steps. And the rules are grouped once per lookup by
+the state they expect at each step (306 distinct of 428 at the newest step, 209, 114, … further
+back), indexed by the previous action and intent those states name: a rule state naming
+another action or intent than the conversation's cannot match, so only the groups naming the
+conversation's own (or none) are matched, each once.
 ``tests/bot/runtime/test_rules.py`` compares it with Rasa's own on real conversations. The
 policy's debug rendering of all those states is built only when debug logging is on.
 """
