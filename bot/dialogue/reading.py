@@ -355,8 +355,8 @@ def _control(norm: str, question: Question, nlu: Nlu, lexicon: Lexicon, lead: st
                 continue
             if intent != WRONG_TOPIC_INTENT:
                 return intent
-            if _describes(norm, question, lexicon):
-                continue  # "…我问了三遍都答非所问" describes what happened, it is not a correction
+            if phrase not in lead and _describes(norm, question, lexicon):
+                continue  # "…我问了三遍都答非所问" describes what happened; "搞错了，…" corrects
             return _correction(norm.replace(phrase, "", 1), question, nlu, lexicon)
     return None
 

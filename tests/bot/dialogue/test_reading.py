@@ -332,9 +332,12 @@ def test_colloquial_no(text: str) -> None:
 
 def test_a_description_quoting_a_wrong_answer_is_the_description() -> None:
     question = ask("utter_ask_complaint_description", "complaint_form", "complaint_description")
-    long = read("客服每次都答非所问，问了好几遍也没人管", question, "wrong_topic")
+    long = read("我问了好几遍，客服每次都答非所问", question, "wrong_topic")
     assert long.kind == "answer"
     assert read("答非所问", question, "wrong_topic").intent == "wrong_topic"
+    category = ask("utter_ask_complaint_category", "complaint_form", "complaint_category")
+    switch = read("搞错了，不是投诉，是转账失败了", category, "transaction_failed")
+    assert switch.kind == "other" and switch.intent == "transaction_failed"
 
 
 def test_wanting_to_go_no_further_stops_a_form() -> None:
