@@ -150,8 +150,8 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
 def _self_corrected(norm: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Reading | None:
     """The option picked after a change of mind ("选3…不对，是第一个"): the words after the last
     self-correction, read alone, when there were words before it and they pick an option."""
-    cut = max(((norm.rfind(marker), marker) for marker in lexicon.self_corrections), key=lambda c: c[0])
-    start, marker = cut
+    found = ((norm.rfind(marker), marker) for marker in lexicon.self_corrections)
+    start, marker = max(found, key=lambda c: c[0], default=(-1, ""))
     if start <= 0:
         return None
     rest = norm[start + len(marker) :]
@@ -257,8 +257,7 @@ def _match_clue(norm: str, text: str, question: Question, nlu: Nlu) -> Reading |
     """A transaction picked by what the user remembers of it: the payee or the amount."""
     amounts = {a for a in map(_amount, nlu.values("amount")) if a is not None}
     amounts |= {a for a in map(_amount, _BARE_NUMBER.findall(text)) if a is not None}
-    month_days = {(int(m), int(d)) for m, d in _MONTH_DAY.findall(norm)}
-    days = {int(d) for d in _DAY.findall(norm)} | {d for _, d in month_days}
+    days = {int(d) for d in _DAY.findall(norm)} | {int(d) for _, d in _MONTH_DAY.findall(norm)}
     scores: dict[int, int] = {}
     for number, option in enumerate(question.options, start=1):
         title = option.title
@@ -269,7 +268,7 @@ def _match_clue(norm: str, text: str, question: Question, nlu: Nlu) -> Reading |
         if any(_amount(a) in amounts for a in _AMOUNT_IN_TITLE.findall(title)):
             score += 1
         day = _DAY_IN_TITLE.search(title)
-        if day and (int(day.group(2)) in days or (int(day.group(1)), int(day.group(2))) in month_days):
+        if day and int(day.group(2)) in days:
             score += 1
         kind = _KIND_IN_TITLE.search(title)
         if kind and kind.group(0) in norm:
