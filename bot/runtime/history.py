@@ -8,9 +8,10 @@ prediction's 60 (issue 13's profile), growing with the conversation.
 
 Both are left-to-right folds over the events, and a conversation only grows: here each fold
 is kept per conversation, with anchors (the count, and the first, middle and last element it
-covered, compared by identity: a tracker's copies share their event objects), and extended
+covered, compared by identity: a tracker's copies share their event objects; or as the same
+event read back masked from the conversation store, see ``_same``), and extended
 by the events added since. A fold is recomputed from the start when its anchors do not match
-(another tracker, a store rebuild, a bounded history that dropped events), when an event
+(another tracker, a bounded history that dropped events), when an event
 reverts into the folded part (the applied events then do not extend the folded ones), or when
 a new form appears (``applied_events`` treats executions of forms by the forms the whole
 conversation activates). ``tests/bot/runtime/test_history.py`` checks every prefix of real
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer, TrackerFeaturizer
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
@@ -35,6 +37,7 @@ from rasa.shared.core.events import (
     Event,
     Restarted,
     SessionStarted,
+    SlotSet,
     UserUtteranceReverted,
     UserUttered,
 )
@@ -57,8 +60,32 @@ class _Anchor:
         return cls(count, tuple((i, items[i]) for i in positions))
 
     def extended_by(self, items: Sequence[Any]) -> bool:
-        """Whether ``items`` starts with what this fold covered (the same objects)."""
-        return len(items) >= self.count and all(items[i] is item for i, item in self.marks)
+        """Whether ``items`` starts with what this fold covered (the same events)."""
+        return len(items) >= self.count and all(_same(items[i], item) for i, item in self.marks)
+
+
+def _same(event: Any, folded: Any) -> bool:
+    """Whether ``event`` is the event that was folded, or the conversation store's copy of it.
+
+    The store keeps (and rebuilds) a conversation with its personal data masked: an event whose
+    text or values masking changed is read back as a new object, with the folded event's type,
+    time, action, intent and slot name, and values that are set where they were set: what the
+    policies read of it. (A past state keeps a message's text beside its intent; Rasa drops the
+    text of every state that has an intent before a policy reads it, and the newest message is
+    the processor's own, never a copy.) Compared by identity only, a masked hotline or phone
+    number in the conversation restarted its folds every few turns (issue 13).
+    """
+    if event is folded:
+        return True
+    if type(event) is not type(folded) or not isinstance(event, Event) or event.timestamp != folded.timestamp:
+        return False
+    if isinstance(event, ActionExecuted):
+        return bool(event.action_name == folded.action_name)
+    if isinstance(event, UserUttered):
+        return bool(event.intent_name == folded.intent_name)
+    if isinstance(event, SlotSet):
+        return bool(event.key == folded.key and (event.value is None) == (folded.value is None))
+    return True
 
 
 @dataclass
@@ -95,6 +122,7 @@ class _Kept(OrderedDict[Any, Any]):
 _applied = _Kept()
 _states = _Kept()
 _original_applied_events = DialogueStateTracker.applied_events
+_original_past_states = DialogueStateTracker.past_states
 
 
 def _loop_names(events: Sequence[Event]) -> frozenset[str]:
@@ -171,8 +199,10 @@ def past_states(
     omit_unset_slots: bool = False,
     ignore_rule_only_turns: bool = False,
     rule_only_data: dict[str, Any] | None = None,
+    tail: int | None = None,
 ) -> list[State]:
-    """``DialogueStateTracker.past_states``, the fold extended from where it was kept."""
+    """``DialogueStateTracker.past_states``, the fold extended from where it was kept; with
+    ``tail``, only its last ``tail`` states (as ``slice_state_history`` slices them)."""
     options = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
     rules = json.dumps(rule_only_data, sort_keys=True, default=str) if ignore_rule_only_turns else None
     key = (self.sender_id, id(domain), omit_unset_slots, rules)  # rule_only_data: read only if ignored
@@ -187,11 +217,65 @@ def past_states(
         fold.replay.update(event)
     fold.anchor = _Anchor.of(applied)
     _states.keep(key, fold)
+    previous = fold.states[-1:]  # what the state after the last event is computed against
     last = _States(
-        fold.anchor, fold.replay, domain, list(fold.states), fold.last_ml_action, fold.turn_was_hidden
+        fold.anchor, fold.replay, domain, list(previous), fold.last_ml_action, fold.turn_was_hidden
     )
     _step(domain, last, False, options)  # the state after the last event (not kept)
-    return [{name: dict(sub) for name, sub in state.items()} for state in last.states]
+    states = (fold.states[-tail:] if tail else fold.states) + last.states[len(previous) :]
+    if tail:
+        states = states[-tail:]
+    # copies: callers change the states they are given (the fold's own are kept as they are)
+    return [{name: dict(sub) for name, sub in state.items()} for state in states]
+
+
+_stock_prediction_states = MaxHistoryTrackerFeaturizer.prediction_states
+REACH = "_wallet_reach"  # a featurizer attribute: how many states its policy reads at most
+
+
+def prediction_states(
+    self: MaxHistoryTrackerFeaturizer,
+    trackers: list[DialogueStateTracker],
+    domain: Domain,
+    use_text_for_last_user_input: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: dict[str, Any] | None = None,
+    ignore_action_unlikely_intent: bool = False,
+) -> list[list[State]]:
+    """``MaxHistoryTrackerFeaturizer.prediction_states`` (Rasa 3.6.21), only the states it keeps
+    taken from the folds: the last ``max_history`` (or the ``REACH`` its policy set), instead of
+    every state of the conversation copied and then sliced, a cost that grew with its length."""
+    tail = self.max_history or getattr(self, REACH, None)
+    if not tail or type(self)._create_states is not TrackerFeaturizer._create_states:
+        return _stock_prediction_states(
+            self,
+            trackers,
+            domain,
+            use_text_for_last_user_input,
+            ignore_rule_only_turns,
+            rule_only_data,
+            ignore_action_unlikely_intent,
+        )
+    trackers_as_states = []
+    for tracker in trackers:
+        wanted = tail
+        while True:
+            states = past_states(
+                tracker,
+                domain,
+                ignore_rule_only_turns=ignore_rule_only_turns,
+                rule_only_data=rule_only_data,
+                tail=wanted,
+            )
+            kept = states
+            if ignore_action_unlikely_intent:  # removed before slicing: take more until enough are left
+                kept = self._remove_action_unlikely_intent_from_states(states)
+            if len(kept) >= tail or len(states) < wanted:
+                break
+            wanted *= 2
+        trackers_as_states.append(self.slice_state_history(kept, self.max_history))
+    self._choose_last_user_input(trackers_as_states, use_text_for_last_user_input)
+    return trackers_as_states
 
 
 def forget() -> None:
@@ -201,6 +285,8 @@ def forget() -> None:
 
 
 def install() -> None:
-    """Replace ``applied_events`` and ``past_states`` of ``DialogueStateTracker`` (Rasa 3.6.21)."""
+    """Replace ``applied_events`` and ``past_states`` of ``DialogueStateTracker`` and the
+    prediction states of ``MaxHistoryTrackerFeaturizer`` (Rasa 3.6.21)."""
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
+    MaxHistoryTrackerFeaturizer.prediction_states = prediction_states  # type: ignore[method-assign]

@@ -22,10 +22,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
 from rasa.shared.core.domain import State
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT
+
+from bot.runtime.history import REACH
 
 _reversed: dict[str, tuple[State, ...]] = {}
 stock_get_possible_keys = RulePolicy._get_possible_keys
@@ -145,6 +147,38 @@ def get_possible_keys(self: RulePolicy, lookup: dict[str, Any], states: list[Sta
     return possible
 
 
+def reach(self: RulePolicy) -> int:
+    """How many of the newest states the policy's rules read at most: its longest rule."""
+    lookups = [self.lookup.get(RULES) or {}, self.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH) or {}]
+    return max(1, *(len(_steps_of(lookup).steps) for lookup in lookups))
+
+
+stock_prediction_states = RulePolicy._prediction_states
+
+
+def prediction_states(
+    self: RulePolicy,
+    tracker: Any,
+    domain: Any,
+    use_text_for_last_user_input: bool = False,
+    rule_only_data: dict[str, Any] | None = None,
+) -> list[State]:
+    """``RulePolicy._prediction_states`` with the states bounded by the longest rule.
+
+    Rasa gives the Rule policy every state of the conversation: its featurizer has no
+    ``max_history``. A rule of n states is checked against the newest n (a rule longer than the
+    conversation against all it has), so the newest ``reach`` states give the same applicable
+    rules; past them the policy only used the states for the source it reports when no rule
+    applies, a key that then names no rule either way. The featurizer
+    (``bot.runtime.history.prediction_states``) takes that many from the folds.
+    """
+    setattr(self.featurizer, REACH, reach(self))
+    states: list[State] = stock_prediction_states(
+        self, tracker, domain, use_text_for_last_user_input, rule_only_data
+    )
+    return states
+
+
 stock_format_tracker_states = RulePolicy.format_tracker_states
 _rule_policy_log = logging.getLogger(RulePolicy.__module__)
 
@@ -159,6 +193,8 @@ def format_tracker_states(states: list[State]) -> str:
 
 
 def install() -> None:
-    """Replace ``RulePolicy._get_possible_keys`` and its states' formatting (Rasa 3.6.21)."""
+    """Replace ``RulePolicy._get_possible_keys``, its prediction states and their formatting
+    (Rasa 3.6.21)."""
     RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
+    RulePolicy._prediction_states = prediction_states  # type: ignore[method-assign]
     RulePolicy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[method-assign, assignment]
