@@ -20,7 +20,7 @@ from scripts import eval_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 INTENTS = (ROOT / "tests" / "nlu" / "dev.yml", ROOT / "tests" / "nlu" / "dev_entities.yml")
-REPLIES = tuple(ROOT / "tests" / "nlu" / f"answers_{name}.yml" for name in ("dev", "dev2", "dev3"))
+REPLIES = tuple(ROOT / "tests" / "nlu" / f"answers_{name}.yml" for name in ("dev", "dev2", "dev3", "dev4"))
 
 
 def intents(model: str, path: Path) -> tuple[int, int, list[str]]:

@@ -54,6 +54,7 @@ _KIND_IN_TITLE = re.compile(r"转账|付款|充值|提现|退款|收款")
 _MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})")
 _DAY = re.compile(r"(?<![\d月])(\d{1,2})(?:号|日)")
 _BARE_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
+_STARS = re.compile(r"[⭐★🌟]{1,10}")  # a rating typed as stars (emoji, without a variation selector)
 _MAX_OPTION_NUMBER = 20  # "88" at a list of transactions is an amount, not option 88
 _MAX_EXTRA = 6  # characters a reply may add around an option's phrase and still pick it
 _LONG_REPLY = 200  # longer replies to a question that wants a choice or a value are not a new topic
@@ -101,6 +102,9 @@ NOTHING = Reading()
 
 def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Reading:
     """Read a typed reply in the context of the pending question."""
+    stars = text.strip().replace("\ufe0f", "")
+    if stars and _STARS.fullmatch(stars):  # "⭐⭐⭐⭐" is a rating of 4 stars ("4星")
+        text = f"{len(stars)}星"
     norm = normalize(text)
     if not norm:
         return NOTHING

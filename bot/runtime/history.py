@@ -20,8 +20,8 @@ conversations against Rasa's own functions.
 
 from __future__ import annotations
 
-import itertools
 import json
+import operator
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,7 +91,7 @@ def _same(event: Any, folded: Any) -> bool:
 @dataclass
 class _Applied:
     anchor: _Anchor
-    applied: list[Event]
+    positions: list[int]  # where each applied event is in the conversation's events
     loop_names: frozenset[str]
 
 
@@ -151,20 +151,49 @@ def _apply(
     return applied
 
 
+def _positions(applied: Sequence[Event], events: Sequence[Event]) -> list[int] | None:
+    """Where each applied event is in ``events``; None if an event object is there twice."""
+    index = {id(event): i for i, event in enumerate(events)}
+    if len(index) != len(events):
+        return None
+    return [index[id(event)] for event in applied]
+
+
+def _picked(events: Sequence[Event], positions: Sequence[int]) -> list[Event]:
+    if len(positions) > 1:
+        return list(operator.itemgetter(*positions)(events))
+    return [events[i] for i in positions]
+
+
 def applied_events(self: DialogueStateTracker) -> list[Event]:
-    """``DialogueStateTracker.applied_events``, extended from the kept fold when it can be."""
+    """``DialogueStateTracker.applied_events``, extended from the kept fold when it can be.
+
+    The fold keeps where the applied events are, not the events: they are taken from this
+    tracker's own events, so a conversation read back from the store gives its own (masked)
+    objects, exactly as Rasa's replay of it would."""
     events = self.events
     kept: _Applied | None = _applied.recall(self.sender_id)
     if kept is not None and kept.anchor.extended_by(events):
-        new = list(itertools.islice(events, kept.anchor.count, None))
+        current = list(events)
+        new = current[kept.anchor.count :]
         if _loop_names(new) <= kept.loop_names:
-            applied = list(kept.applied)
-            for event in new:
+            applied = _picked(current, kept.positions)
+            positions: list[int] | None = list(kept.positions)
+            for index, event in enumerate(new, start=kept.anchor.count):
+                before = len(applied)
                 applied = _apply(self, event, applied, kept.loop_names)
-            _applied.keep(self.sender_id, _Applied(_Anchor.of(events), applied, kept.loop_names))
-            return list(applied)
+                if positions is not None and len(applied) == before + 1 and applied[-1] is event:
+                    positions.append(index)
+                else:  # an undo or a restart: found again
+                    positions = _positions(applied, current)
+            if positions is not None:
+                _applied.keep(self.sender_id, _Applied(_Anchor.of(current), positions, kept.loop_names))
+            return applied
     applied = _original_applied_events(self)
-    _applied.keep(self.sender_id, _Applied(_Anchor.of(events), list(applied), _loop_names(events)))
+    current = list(events)
+    positions = _positions(applied, current)
+    if positions is not None:
+        _applied.keep(self.sender_id, _Applied(_Anchor.of(current), positions, _loop_names(current)))
     return applied
 
 

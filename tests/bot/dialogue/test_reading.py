@@ -343,3 +343,35 @@ def test_a_description_quoting_a_wrong_answer_is_the_description() -> None:
 def test_wanting_to_go_no_further_stops_a_form() -> None:
     question = ask("utter_ask_complaint_time", "complaint_form", "complaint_time")
     assert read("这个我真的不想继续了", question, "inform").intent == "stop"
+
+
+def test_every_word_of_the_lexicon_is_text() -> None:
+    """YAML reads a bare yes, no, y, n or 88 as a boolean or a number: such a word never matched."""
+    raw = yaml.safe_load(Path("bot/dialogue/answers.yml").read_text(encoding="utf-8"))
+
+    def lists(value: Any) -> list[list[Any]]:
+        if isinstance(value, dict):
+            return [found for v in value.values() for found in lists(v)]
+        return [value] if isinstance(value, list) else []
+
+    words = [w for found in lists({k: v for k, v in raw.items() if k != "yes_no"}) for w in found]
+    assert words and all(isinstance(w, str) for w in words)
+    assert {"yes", "y"} <= set(LEXICON.yes) and {"no", "n"} <= set(LEXICON.no)
+
+
+@pytest.mark.parametrize(("text", "payload"), [("no", "/deny"), ("No thanks", "/deny"), ("yes", "/affirm")])
+def test_english_yes_and_no(text: str, payload: str) -> None:
+    question = ask("utter_ask_confirm_update", "update_form", "confirm_update")
+    assert read(text, question, "inform").payload == payload
+
+
+@pytest.mark.parametrize("text", ["应该是第二个吧", "好像是第二个", "第二个吧应该", "呃 應該是第二個"])
+def test_a_hedged_option_number(text: str) -> None:
+    assert read(text, SOLVED, "inform").payload == "/deny"
+
+
+@pytest.mark.parametrize(("text", "score"), [("⭐⭐⭐⭐⭐", "5"), ("★★★", "3"), ("⭐️⭐️", "2")])
+def test_a_rating_typed_as_stars(text: str, score: str) -> None:
+    buttons = [{"title": f"{n} 分", "payload": f'/rate_service{{"satisfaction":"{n}"}}'} for n in range(1, 6)]
+    reading = read(text, ask("utter_rating", buttons=buttons), "nlu_fallback")
+    assert reading.kind == "option" and reading.entities == {"satisfaction": score}
