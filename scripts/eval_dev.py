@@ -1,9 +1,10 @@
 """`make eval-dev`: the development sets, for tuning the NLU and the answer reading.
 
 ``tests/nlu/dev.yml`` and ``dev_entities.yml`` (intents; the second all problem statements
-that carry values, and bare values) and ``tests/nlu/answers_dev.yml``, ``answers_dev2.yml``
-and ``answers_dev3.yml`` (typed replies to the bot's questions) were written independently of
-the training data and of the held-out sets, each by a writer who had not seen the other sets.
+that carry values, and bare values) and ``tests/nlu/answers_dev.yml``, ``answers_dev2.yml``,
+``answers_dev3.yml`` and ``answers_dev4.yml`` (typed replies to the bot's questions) were
+written independently of the training data and of the held-out sets, each by a writer who had
+not seen the other sets.
 Changes to the training data, the pipeline or the answer words are checked here; the held-out
 sets of ``make eval`` are only for the final figures. Prints the accuracies and every error;
 writes nothing.
