@@ -52,6 +52,7 @@ _AMOUNT_IN_TITLE = re.compile(r"(\d+(?:\.\d+)?)\s*元")
 _DAY_IN_TITLE = re.compile(r"(\d{1,2})月(\d{1,2})日")
 _KIND_IN_TITLE = re.compile(r"转账|付款|充值|提现|退款|收款")
 _MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})")
+_SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d/])")  # "11/28", on the text as typed
 _DAY = re.compile(r"(?<![\d月])(\d{1,2})(?:号|日)")
 _BARE_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
 _STARS = re.compile(r"[⭐★🌟]{1,10}")  # a rating typed as stars (emoji, without a variation selector)
@@ -262,6 +263,7 @@ def _match_clue(norm: str, text: str, question: Question, nlu: Nlu) -> Reading |
     amounts = {a for a in map(_amount, nlu.values("amount")) if a is not None}
     amounts |= {a for a in map(_amount, _BARE_NUMBER.findall(text)) if a is not None}
     days = {int(d) for d in _DAY.findall(norm)} | {int(d) for _, d in _MONTH_DAY.findall(norm)}
+    days |= {int(d) for _, d in _SLASH_DATE.findall(text)}
     scores: dict[int, int] = {}
     for number, option in enumerate(question.options, start=1):
         title = option.title

@@ -302,7 +302,13 @@ def test_an_option_named_in_a_short_first_clause(text: str, option: int | None) 
 
 @pytest.mark.parametrize(
     ("text", "transaction"),
-    [("29号那笔", "TX2"), ("11月27那个", "TX4"), ("是30日晚上的", "TX1"), ("付款给京东那笔", "TX2")],
+    [
+        ("29号那笔", "TX2"),
+        ("11月27那个", "TX4"),
+        ("11/27 中午那个", "TX4"),
+        ("是30日晚上的", "TX1"),
+        ("付款给京东那笔", "TX2"),
+    ],
 )
 def test_a_transaction_is_picked_by_its_day_or_its_kind(text: str, transaction: str) -> None:
     question = ask("utter_ask_transaction_id", "transaction_form", "transaction_id", buttons=TRANSACTIONS)
