@@ -1,8 +1,8 @@
 """`make eval-dev`: the development sets, for tuning the NLU and the answer reading.
 
-``tests/nlu/dev.yml`` and ``dev_entities.yml`` (intents; the second all problem statements
-that carry values, and bare values) and ``tests/nlu/answers_dev.yml``, ``answers_dev2.yml``,
-``answers_dev3.yml`` and ``answers_dev4.yml`` (typed replies to the bot's questions) were
+``tests/nlu/dev.yml``, ``dev_entities.yml`` and ``dev5.yml`` (intents; the second all problem
+statements that carry values, and bare values) and ``tests/nlu/answers_dev.yml`` to
+``answers_dev5.yml`` (typed replies to the bot's questions) were
 written independently of the training data and of the held-out sets, each by a writer who had
 not seen the other sets.
 Changes to the training data, the pipeline or the answer words are checked here; the held-out
@@ -20,8 +20,10 @@ from pathlib import Path
 from scripts import eval_answers
 
 ROOT = Path(__file__).resolve().parent.parent
-INTENTS = (ROOT / "tests" / "nlu" / "dev.yml", ROOT / "tests" / "nlu" / "dev_entities.yml")
-REPLIES = tuple(ROOT / "tests" / "nlu" / f"answers_{name}.yml" for name in ("dev", "dev2", "dev3", "dev4"))
+INTENTS = tuple(ROOT / "tests" / "nlu" / f"{name}.yml" for name in ("dev", "dev_entities", "dev5"))
+REPLIES = tuple(
+    ROOT / "tests" / "nlu" / f"answers_{name}.yml" for name in ("dev", "dev2", "dev3", "dev4", "dev5")
+)
 
 
 def intents(model: str, path: Path) -> tuple[int, int, list[str]]:

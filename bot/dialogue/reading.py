@@ -61,6 +61,7 @@ _MAX_EXTRA = 6  # characters a reply may add around an option's phrase and still
 _LONG_REPLY = 200  # longer replies to a question that wants a choice or a value are not a new topic
 FALLBACK_INTENT = "nlu_fallback"
 _DESCRIPTION = 12  # a free-text reply longer than this is a description, even with "答非所问" in it
+_ACKNOWLEDGEMENT = 3  # "好吧", "嗯嗯", "那行": short enough to lead a last clause that leaves
 
 Kind = Literal["option", "answer", "invalid_option", "other", "none"]
 
@@ -111,10 +112,12 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
         return NOTHING
     clauses = [c for c in (normalize(part) for part in _CLAUSE.split(text)) if c]
     lead = clauses[0] if clauses else norm
+    # the last clause after a short acknowledgement: "好吧 拜拜", "好的，再见"
+    tail = clauses[-1] if len(clauses) > 1 and len("".join(clauses[:-1])) <= _ACKNOWLEDGEMENT else ""
     if not question.asked:
         if _MARKED_NUMBER.match(norm):
             return Reading("invalid_option", INVALID_OPTION_INTENT, how="no_options")
-        control = _control(norm, question, nlu, lexicon, lead)
+        control = _control(norm, question, nlu, lexicon, lead, tail)
         return Reading("other", control, how="control") if control == WRONG_TOPIC_INTENT else NOTHING
     kind = lexicon.slot_kind(question.slot, question.slots) if question.slot else None
     if len(norm) > _LONG_REPLY and kind not in ("free", "time"):
@@ -138,7 +141,7 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
             return yes_no
     elif _MARKED_NUMBER.match(lexicon.core(norm)) or _MARKED_NUMBER.match(norm):
         return Reading("invalid_option", INVALID_OPTION_INTENT, how="no_options")
-    control = _control(norm, question, nlu, lexicon, lead)
+    control = _control(norm, question, nlu, lexicon, lead, tail)
     if control:
         return Reading("other", control, how="control")
     if _another_matter(norm, lexicon):
@@ -188,20 +191,26 @@ def _negated(norm: str, start: int, lexicon: Lexicon) -> bool:
     return any(ch in lexicon.negations for ch in norm[max(0, start - 2) : start])
 
 
-def _phrase_score(norm: str, lead: str, phrase: str, lexicon: Lexicon) -> int:
-    """3: the whole reply; 2: its first clause; 1: inside a short reply; 0: no match."""
+def _phrase_score(norm: str, lead: str, phrase: str, lexicon: Lexicon, title: bool = False) -> int:
+    """6: the whole reply; 4: its first clause; 3: an option's whole title of three or more
+    characters anywhere ("转账失败了没人处理，这个算交易问题吧": 交易问题, not 没人处理's 处理时效);
+    2: inside a short reply; 0: no match."""
     core_phrase = lexicon.core(phrase)
     # a phrase stripped to one character ("就这个" → "这") no longer says anything
     targets = {phrase, core_phrase} if len(core_phrase) >= 2 else {phrase}
     if lexicon.core(norm) in targets or norm in targets:
-        return 3
+        return 6
     if lexicon.core(lead) in targets or lead in targets:
-        return 2
+        return 4
+    if title and len(phrase) >= 3:
+        start = norm.find(phrase)
+        if start >= 0 and not _negated(norm, start, lexicon):
+            return 3
     for reply in (norm, lead):  # inside a short reply, or inside the short first clause of a longer one
         if len(phrase) >= 2 and len(reply) - len(phrase) <= _MAX_EXTRA:
             start = reply.find(phrase)
             if start >= 0 and not _negated(reply, start, lexicon):
-                return 1
+                return 2
     return 0
 
 
@@ -218,11 +227,11 @@ def _match_option(norm: str, lead: str, question: Question, lexicon: Lexicon) ->
     best: tuple[int, int] = (0, 0)
     chosen: set[int] = set()
     for number, option in enumerate(question.options, start=1):
-        phrases = (normalize(option.title), *lexicon.phrases_for(question.response, option.payload))
-        for phrase in phrases:
+        title = normalize(option.title)
+        for phrase in (title, *lexicon.phrases_for(question.response, option.payload)):
             if not phrase:
                 continue
-            score = max(_phrase_score(c, lead, phrase, lexicon) for c in candidates)
+            score = max(_phrase_score(c, lead, phrase, lexicon, phrase == title) for c in candidates)
             if not score:
                 continue
             key = (score, len(phrase))
@@ -338,18 +347,21 @@ def _yes_no(norm: str, lead: str, question: Question, lexicon: Lexicon) -> Readi
     return Reading("option", intent, payload, None, "yes_no")
 
 
-def _control(norm: str, question: Question, nlu: Nlu, lexicon: Lexicon, lead: str = "") -> str | None:
+def _control(
+    norm: str, question: Question, nlu: Nlu, lexicon: Lexicon, lead: str = "", tail: str = ""
+) -> str | None:
     """A person, leaving, a correction or "not received", typed instead of an answer.
 
-    A phrase of two characters counts as the whole reply, its first clause ("算了，不重置了") or
-    the start of a negated rest ("算了不冻了"); a longer one anywhere, unless negated. "没收到"
+    A phrase of two characters counts as the whole reply, its first clause ("算了，不重置了"), its
+    last after a short acknowledgement ("好吧 拜拜") or the start of a negated rest ("算了不冻了"); a
+    longer one anywhere, unless negated. "没收到"
     inside a problem the classifier recognizes ("转账失败了，对方没收到") is that problem."""
     core = lexicon.core(norm)
     for intent, phrases in lexicon.control.items():
         for phrase in phrases:
             if len(phrase) <= 2:
                 rest = norm[len(phrase) :] if norm.startswith(phrase) else ""
-                hit = phrase in (core, norm, lead) or (bool(rest) and rest[0] in lexicon.negations)
+                hit = phrase in (core, norm, lead, tail) or (bool(rest) and rest[0] in lexicon.negations)
                 start = 0
             else:
                 start = norm.find(phrase)

@@ -381,3 +381,19 @@ def test_a_rating_typed_as_stars(text: str, score: str) -> None:
     buttons = [{"title": f"{n} 分", "payload": f'/rate_service{{"satisfaction":"{n}"}}'} for n in range(1, 6)]
     reading = read(text, ask("utter_rating", buttons=buttons), "nlu_fallback")
     assert reading.kind == "option" and reading.entities == {"satisfaction": score}
+
+
+@pytest.mark.parametrize("text", ["好吧 拜拜", "好的，再见", "嗯嗯 bye"])
+def test_a_goodbye_after_a_short_acknowledgement_leaves(text: str) -> None:
+    """The last clause leaves when only an acknowledgement leads it; a request before it does not."""
+    topics = ask("utter_out_of_scope")
+    assert read(text, topics, "goodbye").intent == "goodbye"
+    assert read("帮我看看那个转账怎么回事 拜拜", topics, "goodbye").intent != "goodbye"
+
+
+def test_an_option_s_whole_title_anywhere_beats_a_loose_word_of_another() -> None:
+    categories = ask("utter_ask_complaint_category", "complaint_form", "complaint_category")
+    picked = read("转账失败了没人处理，这个算交易问题吧", categories, "complaint")
+    assert picked.payload == '/inform{"complaint_category":"交易问题"}'
+    denied = read("等了三天没人处理我的转账，不是交易问题是处理时效", categories, "complaint")
+    assert denied.payload == '/inform{"complaint_category":"处理时效"}'

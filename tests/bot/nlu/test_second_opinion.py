@@ -1,5 +1,6 @@
-"""ValuesOnlyInform: ``inform`` is a message of values only; a problem stated around values is
-that problem. FoldingRegexFeaturizer: patterns match the folded text."""
+"""SecondOpinion: ``inform`` is a message of values only; a problem stated around values is
+that problem; a topic denied for another gives way to it; a tie is broken. FoldingRegexFeaturizer:
+patterns match the folded text."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.regex_featurizer import FoldingRegexFeaturizer
 from bot.nlu.tokenizer import FoldingJiebaTokenizer
-from bot.nlu.values_only import ValuesOnlyInform, masked
+from bot.nlu.second_opinion import SecondOpinion, masked
 
 
 def _context() -> ExecutionContext:
@@ -63,6 +64,13 @@ def _examples() -> TrainingData:
             "忘记登录密码 手机号13800138000",
             "重设密码 我的号码15012345678",
         ],
+        "update_account_info": [
+            "我想改手机号",
+            "换绑手机号",
+            "修改手机号码",
+            "手机号换了 要改一下",
+            "改绑定的手机",
+        ],
         "greet": ["你好", "您好", "在吗", "哈喽", "早上好"],
     }
     messages = []
@@ -77,17 +85,23 @@ def _examples() -> TrainingData:
 @pytest.fixture()
 def trained(tmp_path: Path) -> tuple[LocalModelStorage, Resource]:
     storage, resource = LocalModelStorage(tmp_path), Resource("values_only")
-    ValuesOnlyInform.create({}, storage, resource, _context()).train(_examples())
+    SecondOpinion.create({}, storage, resource, _context()).train(_examples())
     return storage, resource
 
 
-def _classified(component: ValuesOnlyInform, text: str, intent: str = "inform") -> str:
+def _classified(
+    component: SecondOpinion,
+    text: str,
+    intent: str = "inform",
+    ranking: list[tuple[str, float]] | None = None,
+) -> str:
     digits = "".join(ch for ch in text if ch.isdigit())
+    ranked = [{"name": n, "confidence": c} for n, c in ranking or [(intent, 0.98), ("greet", 0.02)]]
     message = Message(
         data={
             "text": text,
-            "intent": {"name": intent, "confidence": 0.98},
-            "intent_ranking": [{"name": intent, "confidence": 0.98}, {"name": "greet", "confidence": 0.02}],
+            "intent": ranked[0],
+            "intent_ranking": ranked,
             "entities": [_phone(text, digits)] if digits else [],
         }
     )
@@ -98,7 +112,7 @@ def _classified(component: ValuesOnlyInform, text: str, intent: str = "inform") 
 
 def test_a_problem_stated_around_a_value_is_that_problem(trained: tuple[LocalModelStorage, Resource]) -> None:
     storage, resource = trained
-    component = ValuesOnlyInform.load({}, storage, resource, _context())  # persisted and loaded
+    component = SecondOpinion.load({}, storage, resource, _context())  # persisted and loaded
     assert _classified(component, "帮我重置密码，手机号13912345678") == "forgot_password"
     assert _classified(component, "13912345678") == "inform"
     assert _classified(component, "我的手机号是18600001234") == "inform"
@@ -108,13 +122,45 @@ def test_only_inform_is_second_guessed_and_only_into_a_problem(
     trained: tuple[LocalModelStorage, Resource],
 ) -> None:
     storage, resource = trained
-    component = ValuesOnlyInform.load({}, storage, resource, _context())
+    component = SecondOpinion.load({}, storage, resource, _context())
     assert _classified(component, "忘记密码了", intent="greet") == "greet"  # not inform: kept
     assert _classified(component, "你好 13912345678") == "inform"  # greet is no problem
 
 
+def test_a_denied_topic_gives_way_to_the_one_stated(trained: tuple[LocalModelStorage, Resource]) -> None:
+    storage, resource = trained
+    component = SecondOpinion.load({}, storage, resource, _context())
+    for text in (
+        "我不是忘记密码，是想改手机号",
+        "不是忘了密码 我是要换绑手机号",
+        "我想改手机号，不是忘记密码",
+    ):
+        assert _classified(component, text, intent="forgot_password") == "update_account_info", text
+    # DIET kept: it took the stated topic, the denied one is not a problem the model knows, a
+    # question is no denial, nothing is stated besides the denial
+    assert _classified(component, "忘记密码了，不是要改手机号", intent="forgot_password") == "forgot_password"
+    assert _classified(component, "不是你好，是忘记密码了", intent="forgot_password") == "forgot_password"
+    assert (
+        _classified(component, "是不是忘记密码了，要改手机号", intent="forgot_password") == "forgot_password"
+    )
+    assert _classified(component, "不是忘记密码", intent="forgot_password") == "forgot_password"
+
+
+def test_a_tie_is_broken_by_the_second_opinion(trained: tuple[LocalModelStorage, Resource]) -> None:
+    storage, resource = trained
+    component = SecondOpinion.load({}, storage, resource, _context())
+    tie = [("inform", 0.505), ("forgot_password", 0.494), ("greet", 0.001)]
+    assert _classified(component, "忘记密码了 帮我重置一下", ranking=tie) == "forgot_password"
+    # DIET sure: kept, whatever the model says
+    sure = [("greet", 0.9), ("forgot_password", 0.1)]
+    assert _classified(component, "忘记密码了 帮我重置一下", ranking=sure) == "greet"
+    # the model sure of an intent DIET did not put first or second: DIET's tie is left to the fallback
+    other = [("greet", 0.45), ("inform", 0.40), ("forgot_password", 0.15)]
+    assert _classified(component, "忘记密码了 帮我重置一下", ranking=other) == "greet"
+
+
 def test_without_a_trained_model_nothing_changes(tmp_path: Path) -> None:
-    component = ValuesOnlyInform.load({}, LocalModelStorage(tmp_path), Resource("missing"), _context())
+    component = SecondOpinion.load({}, LocalModelStorage(tmp_path), Resource("missing"), _context())
     assert _classified(component, "帮我重置密码，手机号13912345678") == "inform"
 
 
@@ -145,7 +191,7 @@ def test_patterns_match_full_width_and_traditional_text_as_the_tokens_do() -> No
 
 def test_a_message_of_entities_only_stays_inform(trained: tuple[LocalModelStorage, Resource]) -> None:
     storage, resource = trained
-    component = ValuesOnlyInform.load({}, storage, resource, _context())
+    component = SecondOpinion.load({}, storage, resource, _context())
     message = Message(
         data={
             "text": "密码",  # as if an extractor had found a field word: nothing around it
@@ -160,7 +206,7 @@ def test_a_message_of_entities_only_stays_inform(trained: tuple[LocalModelStorag
 def test_the_ranking_is_the_second_opinion_s_own(trained: tuple[LocalModelStorage, Resource]) -> None:
     """The classifier's inform at 0.98 is not left second: the fallback would call it ambiguous."""
     storage, resource = trained
-    component = ValuesOnlyInform.load({}, storage, resource, _context())
+    component = SecondOpinion.load({}, storage, resource, _context())
     text = "帮我重置密码，手机号13912345678"
     message = Message(
         data={
@@ -184,7 +230,7 @@ def test_loading_the_model_leaves_the_log_level_alone() -> None:
 
     code = (
         "import logging; logging.getLogger().setLevel(logging.DEBUG); "
-        "from bot.nlu.values_only import _skops; _skops(); "
+        "from bot.nlu.second_opinion import _skops; _skops(); "
         "print(logging.getLogger().level)"
     )
     command = [sys.executable, "-c", code]
