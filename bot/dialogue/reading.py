@@ -146,6 +146,10 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
         return Reading("other", control, how="control")
     if _another_matter(norm, lexicon):
         return NOTHING
+    if question.options and kind == "free":  # a category told in a sentence: the one it names
+        mentioned = mentioned_option(text, question, lexicon)
+        if mentioned is not None:
+            return mentioned
     if kind and _accepts(kind, text, norm, nlu, lexicon, _flow(question, lexicon)[0]):
         return Reading("answer", ANSWER_INTENT, how=kind)
     if nlu.intent in _LEAVING_INTENTS:  # the classifier's guess alone never ends a flow
@@ -435,10 +439,11 @@ def _accepts(
 
 def _free_answer(text: str, norm: str, nlu: Nlu, lexicon: Lexicon) -> bool:
     """Free words answer the question unless they are small talk ("谢谢"), a person (the
-    classifier's request_human), or a question of their own ("客服电话多少？"); leaving needs the
-    words of leaving (see ``_control``).
+    classifier's request_human on a short reply: a description that tells how an agent ended the
+    chat is a description; "转人工" itself is read by ``_control``), or a question of their own
+    ("客服电话多少？"); leaving needs the words of leaving (see ``_control``).
     The classifier's small-talk guesses on unknown words ("小娜娜" → greet) do not count."""
-    if nlu.intent == "request_human":
+    if nlu.intent == "request_human" and len(norm) <= _DESCRIPTION:
         return False
     if lexicon.core(norm) in lexicon.smalltalk or norm in lexicon.smalltalk:
         return False

@@ -15,6 +15,9 @@ It is asked in three cases only, and decides only when it is sure (``threshold``
   of the denied topic as much as the others and often picks it. When the message denies one
   clause and states another, DIET's intent is what the model reads in the denied clause, and the
   model reads a different problem in the stated one, the message is that problem.
+- **A leaving without its words**: DIET says ``stop`` or ``deny`` for a message with no word of
+  negation or leaving in it ("帮我找回密码" → stop 0.99, next to the training line "不用帮我找回密码
+  了"): DIET read the rest of a denial it learned; when the model sees a problem, that problem.
 - **A tie**: DIET unsure (its first intent below ``unsure_threshold`` or within
   ``unsure_ambiguity`` of the second, where the fallback would ask the user to rephrase), and the
   model sure of one of DIET's first two ("转账1.5万给我爸 一直转不过去": transaction_failed 0.505,
@@ -39,6 +42,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.dialogue.lexicon import load_lexicon, normalize
 from bot.dialogue.reading import PROBLEM_INTENTS
 from bot.dialogue.script import fold
 
@@ -61,6 +65,10 @@ _DENIED_LAST = re.compile(
     rf"^(?P<stated>.*[^{_STOPS}])[{_STOPS}]*(?:而不是|(?<![是还可])(?:不是|并不是))(?P<denied>[^{_STOPS}]+)[{_STOPS}]*$"
 )
 
+
+# what DIET says for a refusal or for leaving the flow
+_LEAVING = frozenset({"stop", "deny"})
+_LATIN_WORD = re.compile(r"[a-z]+")
 
 # the entities that are values; an account field ("手机号") is a word of the request
 VALUES = frozenset({"phone", "email", "amount", "time", "transaction_id"})
@@ -204,6 +212,7 @@ class SecondOpinion(GraphComponent):
             scored = (
                 self._values_only(intent, words, masked(str(text), entities, everything=True))
                 or self._denied(intent, words)
+                or self._unsaid_leaving(intent, str(text), words)
                 or self._tie(message.get(INTENT_RANKING_KEY) or [intent], words)
             )
             if scored:
@@ -249,6 +258,17 @@ class SecondOpinion(GraphComponent):
             return scored
         return None
 
+    def _unsaid_leaving(
+        self, intent: dict[str, Any], text: str, words: str
+    ) -> list[tuple[float, str]] | None:
+        """stop or deny with no word of negation or leaving in the message: the model's problem."""
+        if intent.get("name") not in _LEAVING or _says_no(text):
+            return None
+        scored = self._scored(words)
+        if scored[0][1] in self._config["problems"] and self._sure(scored):
+            return scored
+        return None
+
     def _tie(self, ranking: list[dict[str, Any]], words: str) -> list[tuple[float, str]] | None:
         """DIET unsure between its first two, the model sure of one of them: the model's ranking."""
         first = float(ranking[0].get("confidence") or 0.0)
@@ -259,3 +279,13 @@ class SecondOpinion(GraphComponent):
         if scored[0][1] in {str(r.get("name")) for r in ranking[:2]} and self._sure(scored):
             return scored
         return None
+
+
+def _says_no(text: str) -> bool:
+    """The message has a word of negation or leaving of the answer words (bot/dialogue/answers.yml):
+    不, 没, 别 …, 算了, 取消, cancel, no …"""
+    lexicon = load_lexicon()
+    norm = normalize(text)
+    latin = set(_LATIN_WORD.findall(text.lower()))
+    words = (*lexicon.negations, *lexicon.no, *lexicon.control.get("stop", ()))
+    return any((word in latin) if word.isascii() else (word in norm) for word in words)

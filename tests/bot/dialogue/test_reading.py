@@ -397,3 +397,22 @@ def test_an_option_s_whole_title_anywhere_beats_a_loose_word_of_another() -> Non
     assert picked.payload == '/inform{"complaint_category":"交易问题"}'
     denied = read("等了三天没人处理我的转账，不是交易问题是处理时效", categories, "complaint")
     assert denied.payload == '/inform{"complaint_category":"处理时效"}'
+
+
+def test_a_description_of_what_an_agent_did_is_a_description() -> None:
+    """The classifier's request_human on a long description does not refuse it; words asking for a
+    person still do."""
+    description = ask("utter_ask_complaint_description", "complaint_form", "complaint_description")
+    told = read("问了好几遍退款的事 她直接把我对话关了", description, "request_human")
+    assert (told.kind, told.how) == ("answer", "free")
+    assert read("给我转人工，不想描述了", description, "request_human").intent == "request_human"
+    assert not read("找个真人", description, "request_human").is_answer
+
+
+def test_a_category_told_in_a_sentence_is_the_one_it_names() -> None:
+    categories = ask("utter_ask_complaint_category", "complaint_form", "complaint_category")
+    told = read("一个问题拖了两个星期都没人管", categories, "complaint")
+    assert told.payload == '/inform{"complaint_category":"处理时效"}'
+    # two categories named: the words are the answer, as typed
+    both = read("转账拖了三天都没到账", categories, "complaint")
+    assert (both.kind, both.payload) == ("answer", None)

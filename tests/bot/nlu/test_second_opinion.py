@@ -14,8 +14,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.regex_featurizer import FoldingRegexFeaturizer
-from bot.nlu.tokenizer import FoldingJiebaTokenizer
 from bot.nlu.second_opinion import SecondOpinion, masked
+from bot.nlu.tokenizer import FoldingJiebaTokenizer
 
 
 def _context() -> ExecutionContext:
@@ -48,7 +48,7 @@ def test_overlapping_and_broken_spans_are_skipped() -> None:
     assert masked(text, entities) == "金额⟨amount⟩"
 
 
-def _examples() -> TrainingData:
+def _examples(extra: dict[str, list[str]] | None = None) -> TrainingData:
     lines = {
         "inform": [
             "我的手机号是13800138000",
@@ -72,6 +72,7 @@ def _examples() -> TrainingData:
             "改绑定的手机",
         ],
         "greet": ["你好", "您好", "在吗", "哈喽", "早上好"],
+        **(extra or {}),
     }
     messages = []
     for intent, texts in lines.items():
@@ -144,6 +145,17 @@ def test_a_denied_topic_gives_way_to_the_one_stated(trained: tuple[LocalModelSto
         _classified(component, "是不是忘记密码了，要改手机号", intent="forgot_password") == "forgot_password"
     )
     assert _classified(component, "不是忘记密码", intent="forgot_password") == "forgot_password"
+
+
+def test_a_leaving_needs_words_of_leaving(tmp_path: Path) -> None:
+    storage, resource = LocalModelStorage(tmp_path), Resource("second_opinion")
+    stop = {"stop": ["不用帮我重置密码了", "算了", "不弄了", "取消吧", "不办了"]}
+    SecondOpinion.create({}, storage, resource, _context()).train(_examples(stop))
+    component = SecondOpinion.load({"threshold": 0.3}, storage, resource, _context())
+    assert _classified(component, "帮我重置密码", intent="stop") == "forgot_password"
+    assert _classified(component, "帮我重置密码", intent="deny") == "forgot_password"
+    assert _classified(component, "不用帮我重置密码了", intent="stop") == "stop"
+    assert _classified(component, "算了 重置密码的事", intent="stop") == "stop"
 
 
 def test_a_tie_is_broken_by_the_second_opinion(trained: tuple[LocalModelStorage, Resource]) -> None:
