@@ -14,7 +14,8 @@ from scripts.eval_answers import QUESTIONS, load_cases, question_events, score
 
 pytestmark = pytest.mark.model
 
-READING_FLOOR = 0.93  # measured 0.948 (reports/answers_eval.md); the target of 0.97 is not met
+# measured 0.965 (reports/answers_eval.md, 2026-12-03); the target of 0.97 is not met
+READING_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")
