@@ -74,6 +74,12 @@ class RetrySpool:
             return []
         return sorted(self.directory.glob(f"*{SUFFIX}"))
 
+    def unrecorded(self) -> list[Path]:
+        """The kept requests and those a flush has claimed but not yet recorded."""
+        if not self.directory.is_dir():
+            return []
+        return sorted([*self.directory.glob(f"*{SUFFIX}"), *self.directory.glob(f"*{SUFFIX}{CLAIMED}")])
+
     def flush(self, store: HandoffStore) -> int:
         """Record every kept request as a message left; returns how many were recorded.
 

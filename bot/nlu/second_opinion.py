@@ -2,7 +2,7 @@
 
 A character n-gram TF-IDF + logistic regression model is trained on the training examples with
 every annotated value replaced by a mark of its type (``手机号是⟨phone⟩``, ``忘了密码 手机号⟨phone⟩``).
-It is asked in three cases only, and decides only when it is sure (``threshold``):
+It is asked in four cases only, and decides only when it is sure (``threshold``):
 
 - **inform** means the message gives values and asks for nothing. Problem statements that carry a
   value ("帮我重设密码，手机号139 1234 5678", "昨晚转给李娜的500块没转过去") were classified
@@ -29,6 +29,7 @@ the model is loaded with skops, trusting scikit-learn's, NumPy's and SciPy's typ
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -120,7 +121,7 @@ class SecondOpinion(GraphComponent):
             "intent": "inform",
             "problems": sorted(PROBLEM_INTENTS),
             "threshold": 0.5,
-            # where DIET is unsure: the FallbackClassifier's threshold and ambiguity threshold
+            # where DIET is unsure: config.yml gives the FallbackClassifier's two thresholds
             "unsure_threshold": 0.5,
             "unsure_ambiguity": 0.1,
             "random_seed": 20261125,
@@ -210,7 +211,7 @@ class SecondOpinion(GraphComponent):
             entities = message.get(ENTITIES) or []
             words = masked(str(text), entities)
             scored = (
-                self._values_only(intent, words, masked(str(text), entities, everything=True))
+                self._values_only(intent, words, str(text), entities)
                 or self._denied(intent, words)
                 or self._unsaid_leaving(intent, str(text), words)
                 or self._tie(message.get(INTENT_RANKING_KEY) or [intent], words)
@@ -234,10 +235,14 @@ class SecondOpinion(GraphComponent):
     def _sure(self, scored: list[tuple[float, str]]) -> bool:
         return scored[0][0] >= self._config["threshold"]
 
-    def _values_only(self, intent: dict[str, Any], words: str, bare: str) -> list[tuple[float, str]] | None:
+    def _values_only(
+        self, intent: dict[str, Any], words: str, text: str, entities: list[dict[str, Any]]
+    ) -> list[tuple[float, str]] | None:
         """inform that states a problem around its values: the model's ranking."""
-        if intent.get("name") != self._config["intent"] or not _WORD.search(bare):
-            return None  # not inform, or values and nothing else: "昵称", "13912345678"
+        if intent.get("name") != self._config["intent"]:
+            return None
+        if not _WORD.search(masked(text, entities, everything=True)):
+            return None  # values and nothing else: "昵称", "13912345678"
         scored = self._scored(words)
         if scored[0][1] in self._config["problems"] and self._sure(scored):
             return scored
@@ -284,8 +289,16 @@ class SecondOpinion(GraphComponent):
 def _says_no(text: str) -> bool:
     """The message has a word of negation or leaving of the answer words (bot/dialogue/answers.yml):
     不, 没, 别 …, 算了, 取消, cancel, no …"""
-    lexicon = load_lexicon()
+    latin_words, words = _no_words()
     norm = normalize(text)
-    latin = set(_LATIN_WORD.findall(text.lower()))
-    words = (*lexicon.negations, *lexicon.no, *lexicon.control.get("stop", ()))
-    return any((word in latin) if word.isascii() else (word in norm) for word in words)
+    return bool(latin_words & set(_LATIN_WORD.findall(text.lower()))) or any(word in norm for word in words)
+
+
+@functools.cache
+def _no_words() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The words of ``_says_no``: the Latin ones (matched as whole words), the others."""
+    lexicon = load_lexicon()
+    every = (*lexicon.negations, *lexicon.no, *lexicon.control.get("stop", ()))
+    return frozenset(w for w in every if w.isascii()), tuple(
+        dict.fromkeys(w for w in every if not w.isascii())
+    )

@@ -57,7 +57,7 @@ def test_a_request_while_the_store_is_down_is_kept_and_recorded_when_it_is_back(
     assert json.loads(kept.read_text(encoding="utf-8"))["summary"] == SUMMARY  # masked as queued
     with pytest.raises(StoreUnavailable):
         client.spool.flush(client.store)  # still down: kept
-    assert client.spool.waiting() == [kept]
+    assert client.spool.waiting() == [kept] and client.spool.unrecorded() == [kept]
     _back(place)
     assert client.spool.flush(client.store) == 1 and client.spool.waiting() == []
     left = client.store.latest_for("rest:u1")
@@ -93,13 +93,26 @@ def test_the_background_retry_records_and_stops(client: HandoffClient, place: Pa
         client.request_person("rest:u4", "rest", "high", "投诉", "")
     _back(place)
     deadline = time.monotonic() + 10
-    while client.spool.waiting() and time.monotonic() < deadline:
+    while client.spool.unrecorded() and time.monotonic() < deadline:  # a claimed file is no longer waiting
         time.sleep(0.05)
     assert client.spool.waiting() == [] and client.store.latest_for("rest:u4").status == "message_left"  # type: ignore[union-attr]
     deadline = time.monotonic() + 5
     while client.retries._thread is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert client.retries._thread is None  # nothing waits: the thread ended
+
+
+def test_a_claimed_request_is_unrecorded_but_no_longer_waiting(tmp_path: Path) -> None:
+    spool = RetrySpool(tmp_path / "retry")
+    assert spool.unrecorded() == []
+    (kept,) = [
+        spool.keep(
+            MissedRequest("rest:u6", "rest", "normal", "其他", "", datetime.now(timezone.utc).isoformat())
+        )
+    ]
+    claimed = RetrySpool._claim(kept)
+    assert claimed is not None and spool.waiting() == [] and spool.unrecorded() == [claimed]
+    assert RetrySpool._claim(kept) is None  # a second flush does not take it
 
 
 def test_unreadable_files_are_set_aside(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -16,6 +17,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.regex_featurizer import FoldingRegexFeaturizer
 from bot.nlu.second_opinion import SecondOpinion, masked
 from bot.nlu.tokenizer import FoldingJiebaTokenizer
+
+CONFIG = Path(__file__).resolve().parents[3] / "config.yml"
 
 
 def _context() -> ExecutionContext:
@@ -156,6 +159,20 @@ def test_a_leaving_needs_words_of_leaving(tmp_path: Path) -> None:
     assert _classified(component, "帮我重置密码", intent="deny") == "forgot_password"
     assert _classified(component, "不用帮我重置密码了", intent="stop") == "stop"
     assert _classified(component, "算了 重置密码的事", intent="stop") == "stop"
+    # a Latin word of leaving counts as a whole word only: "cancel" does, "quitting" is not "quit"
+    assert _classified(component, "cancel 重置密码", intent="stop") == "stop"
+    assert _classified(component, "Cancel 重置密码", intent="stop") == "stop"
+    assert _classified(component, "quitting 重置密码", intent="stop") == "forgot_password"
+
+
+def test_unsure_is_where_the_fallback_asks() -> None:
+    """config.yml gives SecondOpinion's unsure thresholds and the FallbackClassifier's from one value."""
+    pipeline = {c["name"]: c for c in yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["pipeline"]}
+    mine, fallback = pipeline["bot.nlu.second_opinion.SecondOpinion"], pipeline["FallbackClassifier"]
+    assert (mine["unsure_threshold"], mine["unsure_ambiguity"]) == (
+        fallback["threshold"],
+        fallback["ambiguity_threshold"],
+    )
 
 
 def test_a_tie_is_broken_by_the_second_opinion(trained: tuple[LocalModelStorage, Resource]) -> None:
