@@ -18,6 +18,9 @@ Kinds:
   digits, contiguous or in groups of four); ``phone`` (mainland mobile, 11 digits 1[3-9]…,
   with +86 / 0086 / 86, spaces, dashes or dots between any digits).
 
+Digits spelled in Chinese (一三八零零一三八零零零, 幺三九…, 验证码二四六八一零) are read as digits
+where at least six stand in a row, so that a number read out is recognized and masked as typed.
+
 A longer span wins over a shorter one it overlaps (an e-mail address made of a phone number
 is an e-mail address); between spans of equal length, see ``_PRIORITY``.
 """
@@ -132,9 +135,25 @@ def nfkc(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
+# Digits spelled in Chinese, as people read a number out: 一三八…, 幺三九… (幺 is the spoken 1).
+# Only a run of at least six of them (digits and separators between them allowed) is read as
+# digits: "一笔", "三天", "一一解答" and amounts (五百, 一万二: 百, 千, 万 are not digits) stay words.
+_SPELLED = "零〇一二三四五六七八九幺"
+_SPELLED_VALUE = str.maketrans(_SPELLED, "001234567891")
+_SPELLED_RUN = re.compile(rf"[0-9{_SPELLED}](?:{_SEP}?[0-9{_SPELLED}]){{5,}}")
+_SPELLED_DIGIT = re.compile(f"[{_SPELLED}]")
+
+
+def _spelled_digits(text: str) -> str:
+    """The runs of digits spelled in Chinese as ASCII digits (one character for one: offsets stay)."""
+    if not _SPELLED_DIGIT.search(text):
+        return text
+    return _SPELLED_RUN.sub(lambda m: m[0].translate(_SPELLED_VALUE), text)
+
+
 def fold(text: str) -> str:
-    """The text as the grammar reads it (see :func:`nfkc`)."""
-    return nfkc(text)[0]
+    """The text as the grammar reads it: :func:`nfkc`, and digits spelled in Chinese as digits."""
+    return _spelled_digits(nfkc(text)[0])
 
 
 def _digits(text: str) -> str:
@@ -196,6 +215,7 @@ def scan(text: str) -> list[Span]:
     if not text:
         return []
     folded, origin = nfkc(text)
+    folded = _spelled_digits(folded)
     spans = []
     for span in _resolve(list(_candidates(folded))):
         start, end = origin[span.start], origin[span.end - 1] + 1

@@ -42,3 +42,9 @@ def test_a_partial_or_wrong_kind_guess_gives_way_to_the_grammar() -> None:
 
 def test_only_phones_and_emails_become_entities() -> None:
     assert grammar_entities("验证码 246810，卡号6222021234567890123") == []
+
+
+def test_a_phone_read_out_in_chinese_digits_is_a_phone_not_an_amount() -> None:
+    text = "手机号是一三八零零一三八零零零"
+    amount = [_e("amount", 4, 15, "13800138000.00")]  # what the amount reader makes of the digits
+    assert _found(text, amount) == [("phone", "一三八零零一三八零零零", "13800138000", GRAMMAR_EXTRACTOR)]
