@@ -2,6 +2,11 @@
 waiting for a person and explicitly stops waiting ("不等了", "不用了", "取消转人工", the queue
 notice's button) goes back to the bot.
 
+The store is read only when the conversation may be waiting: a user who waits for a person
+has a paused conversation (``action_handoff`` pauses it when it queues them), so when this
+process has just saved the user's turn unpaused, there is nothing to look up (the lookup was a
+tenth of the Rasa server's CPU per message).
+
 Nothing else cancels a wait: not the classifier's deny or stop ("不", "不是我操作的"), so an
 urgent security handoff is never dropped by a denial. The store is read in the users' pool,
 off the event loop, with a time limit; when it is down a user who asked to stop waiting is
@@ -19,6 +24,7 @@ from bot.handoff.cancel import is_explicit_cancel, load_words
 from bot.handoff.errors import Conflict, StoreUnavailable
 from bot.handoff.models import Handoff
 from bot.handoff.service import HandoffService, service_of
+from bot.runtime.turns import paused_after_turn
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +34,8 @@ async def after_user_message(app: Any, sender_id: str) -> None:
     service = service_of(app)
     if service is None:
         return
+    if paused_after_turn(sender_id) is False:
+        return  # a waiting user's conversation is paused (action_handoff): nobody waits here
     try:
         await _gate(app, service, sender_id)
     except Exception:

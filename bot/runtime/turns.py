@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,6 +43,26 @@ class TurnAbandoned(BaseException):
         """``service``: "action server" or "conversation store"; ``detail``: for the log."""
         super().__init__(f"{service} unavailable: {detail}")
         self.service = service
+
+
+# Whether each conversation was paused when its latest user turn handled here was saved (the
+# handoff gate reads it: only a paused conversation can be waiting for a person). Entries are
+# dropped when a turn starts, so one exists only for a turn this process saved; bounded.
+_PAUSED_AFTER_TURN: OrderedDict[str, bool] = OrderedDict()
+_PAUSED_AFTER_TURN_SIZE = 10_000
+
+
+def paused_after_turn(sender_id: str) -> bool | None:
+    """Whether the conversation was paused when this process saved its latest user turn; None
+    when it did not (another instance did, the turn was abandoned, or it is handled right now)."""
+    return _PAUSED_AFTER_TURN.get(sender_id)
+
+
+def _saved_turn(sender_id: str, paused: bool) -> None:
+    _PAUSED_AFTER_TURN[sender_id] = paused
+    _PAUSED_AFTER_TURN.move_to_end(sender_id)
+    while len(_PAUSED_AFTER_TURN) > _PAUSED_AFTER_TURN_SIZE:
+        _PAUSED_AFTER_TURN.popitem(last=False)
 
 
 def in_user_turn() -> bool:
@@ -81,12 +102,19 @@ async def busy_reply(processor: MessageProcessor, message: UserMessage) -> dict[
 
 
 def install() -> None:
-    """Wrap ``MessageProcessor.handle_message`` (Rasa 3.6.21)."""
+    """Wrap ``MessageProcessor.handle_message`` and ``save_tracker`` (Rasa 3.6.21)."""
     original = MessageProcessor.handle_message
     if getattr(original, "_wallet_turns", False):
         return
+    original_save = MessageProcessor.save_tracker
+
+    async def save_tracker(self: MessageProcessor, tracker: DialogueStateTracker) -> None:
+        await original_save(self, tracker)
+        if in_user_turn():
+            _saved_turn(tracker.sender_id, tracker.is_paused())
 
     async def handle_message(self: MessageProcessor, message: UserMessage) -> list[dict[str, Any]] | None:
+        _PAUSED_AFTER_TURN.pop(message.sender_id or "default", None)
         with user_turn():
             try:
                 return await original(self, message)
@@ -99,3 +127,4 @@ def install() -> None:
 
     handle_message._wallet_turns = True  # type: ignore[attr-defined]
     MessageProcessor.handle_message = handle_message  # type: ignore[method-assign]
+    MessageProcessor.save_tracker = save_tracker  # type: ignore[method-assign]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from rasa.core.agent import Agent as RasaAgent
 from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
@@ -26,10 +27,13 @@ from bot.handoff.schema import handoffs
 from bot.handoff.service import HandoffService
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffStore
+from bot.runtime import turns
+from bot.runtime.turns import paused_after_turn, user_turn
 from tests.bot.handoff.conftest import OffLoopOnly
 from tests.bot.handoff.test_lifecycle import RecordingChannel
 
 SENDER = "widget:0f1e2d3c4b5a6978"
+turns.install()  # the processor records whether a user's turn was saved paused
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,13 +71,16 @@ class Setup:
         return handoff
 
     def says(self, text: str, intent: str = "deny", answer: dict[str, Any] | None = None) -> None:
-        """The user's message arrives (as the processor stores it), then the gate runs."""
+        """The user's message arrives (stored as the processor stores a user's turn), then the gate
+        runs."""
         tracker = asyncio.run(self.rasa.tracker_store.get_or_create_tracker(SENDER))
         parse = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": []}
         if answer:
             parse["answer"] = answer
         tracker.update(UserUttered(text, parse["intent"], [], parse, input_channel="socketio"))
-        asyncio.run(self.rasa.tracker_store.save(tracker))
+        processor = SimpleNamespace(tracker_store=self.rasa.tracker_store)
+        with user_turn():
+            asyncio.run(MessageProcessor.save_tracker(processor, tracker))  # type: ignore[arg-type]
         asyncio.run(after_user_message(self.app, SENDER))
 
     def paused(self) -> bool:
@@ -135,6 +142,39 @@ def test_an_assigned_conversation_is_not_cancelled(setup: Setup) -> None:
     setup.store.take(handoff.id, agent.id)
     setup.says("不用了", "stop")
     assert setup.store.get(handoff.id).status == "assigned" and setup.paused()
+
+
+class CountingStore:
+    """The handoff store, counting the gate's lookups."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.lookups = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def active_for(self, sender_id: str) -> Any:
+        self.lookups += 1
+        return self.store.active_for(sender_id)
+
+
+def test_the_store_is_read_only_for_a_conversation_that_may_be_waiting(setup: Setup) -> None:
+    counting = CountingStore(setup.service.store)
+    setup.service.store = counting  # type: ignore[assignment]
+    setup.says("我转账失败了", "transaction_failed")  # the bot answers: saved unpaused, nobody waits
+    assert paused_after_turn(SENDER) is False and counting.lookups == 0
+    handoff = setup.wait_for_a_person()
+    setup.says("还要等多久", "out_of_scope")  # paused: looked up, still waiting
+    assert paused_after_turn(SENDER) is True and counting.lookups == 1
+    setup.says("不等了", "stop")
+    assert counting.lookups == 2 and setup.store.get(handoff.id).status == "cancelled"
+    # saved outside a user's turn (a notice, the console): not recorded, the store is read
+    tracker = asyncio.run(setup.rasa.tracker_store.get_or_create_tracker("widget:other"))
+    asyncio.run(
+        MessageProcessor.save_tracker(SimpleNamespace(tracker_store=setup.rasa.tracker_store), tracker)
+    )  # type: ignore[arg-type]
+    assert paused_after_turn("widget:other") is None
 
 
 def test_without_a_handoff_or_a_service_nothing_happens(setup: Setup) -> None:
