@@ -1,8 +1,8 @@
 """`make eval-dev`: the development sets, for tuning the NLU and the answer reading.
 
-``tests/nlu/dev.yml``, ``dev_entities.yml`` and ``dev5.yml`` (intents; the second all problem
-statements that carry values, and bare values) and ``tests/nlu/answers_dev.yml`` to
-``answers_dev5.yml`` (typed replies to the bot's questions) were
+``tests/nlu/dev.yml``, ``dev_entities.yml``, ``dev5.yml`` and ``dev6.yml`` (intents; the second
+all problem statements that carry values, and bare values) and ``tests/nlu/answers_dev.yml`` to
+``answers_dev6.yml`` (typed replies to the bot's questions) were
 written independently of the training data and of the held-out sets, each by a writer who had
 not seen the other sets.
 Changes to the training data, the pipeline or the answer words are checked here; the held-out
@@ -20,9 +20,9 @@ from pathlib import Path
 from scripts import eval_answers
 
 ROOT = Path(__file__).resolve().parent.parent
-INTENTS = tuple(ROOT / "tests" / "nlu" / f"{name}.yml" for name in ("dev", "dev_entities", "dev5"))
+INTENTS = tuple(ROOT / "tests" / "nlu" / f"{name}.yml" for name in ("dev", "dev_entities", "dev5", "dev6"))
 REPLIES = tuple(
-    ROOT / "tests" / "nlu" / f"answers_{name}.yml" for name in ("dev", "dev2", "dev3", "dev4", "dev5")
+    ROOT / "tests" / "nlu" / f"answers_{name}.yml" for name in ("dev", "dev2", "dev3", "dev4", "dev5", "dev6")
 )
 
 
