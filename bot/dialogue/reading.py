@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from bot.dialogue.lexicon import Lexicon, normalize
 from bot.dialogue.questions import Question
+from bot.nlu.numerals import parse_amount
 
 ANSWER_INTENT = "inform"
 INVALID_OPTION_INTENT = "invalid_option"
@@ -55,6 +56,7 @@ _MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})")
 _SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d/])")  # "11/28", on the text as typed
 _DAY = re.compile(r"(?<![\d月])(\d{1,2})(?:号|日)")
 _BARE_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
+_CHINESE_AMOUNT = re.compile(r"[零一二两三四五六七八九十百千万点]{2,}")
 _STARS = re.compile(r"[⭐★🌟]{1,10}")  # a rating typed as stars (emoji, without a variation selector)
 _MAX_OPTION_NUMBER = 20  # "88" at a list of transactions is an amount, not option 88
 _MAX_EXTRA = 6  # characters a reply may add around an option's phrase and still pick it
@@ -150,7 +152,17 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
         mentioned = mentioned_option(text, question, lexicon)
         if mentioned is not None:
             return mentioned
-    if kind and _accepts(kind, text, norm, nlu, lexicon, _flow(question, lexicon)[0]):
+    if question.options:  # "改邮件地址": the one option whose value the classifier found
+        named = _named_option(question, nlu)
+        if named is not None:
+            return named
+    flow_intent = _flow(question, lexicon)[0]
+    # a question of its own asked inside the form ("继续办理吗？"): a problem other than the
+    # form's is that problem, not the free words the form's slot would take
+    inside = bool(kind and question.options and question.response != f"utter_ask_{question.slot}")
+    if inside and _another_problem(norm, nlu, flow_intent):
+        return NOTHING
+    if kind and _accepts(kind, text, norm, nlu, lexicon, flow_intent):
         return Reading("answer", ANSWER_INTENT, how=kind)
     if nlu.intent in _LEAVING_INTENTS:  # the classifier's guess alone never ends a flow
         return Reading("other", FALLBACK_INTENT, how="unsupported_leave")
@@ -264,6 +276,19 @@ def mentioned_option(text: str, question: Question, lexicon: Lexicon) -> Reading
     return _option(question, chosen.pop(), "mention") if len(chosen) == 1 else None
 
 
+def _named_option(question: Question, nlu: Nlu) -> Reading | None:
+    """The one option whose entity values are the only values of their type the classifier found
+    in the reply (account_field "email" for "改邮件地址" at the buttons 手机号 / 邮箱 / …)."""
+    chosen = []
+    for number, option in enumerate(question.options, start=1):
+        wanted = option.entities
+        if wanted and all(
+            {str(v) for v in nlu.values(name)} == {str(value)} for name, value in wanted.items()
+        ):
+            chosen.append(number)
+    return _option(question, chosen[0], "entity") if len(chosen) == 1 else None
+
+
 def _amount(value: Any) -> Decimal | None:
     try:
         return Decimal(str(value))
@@ -275,6 +300,8 @@ def _match_clue(norm: str, text: str, question: Question, nlu: Nlu) -> Reading |
     """A transaction picked by what the user remembers of it: the payee or the amount."""
     amounts = {a for a in map(_amount, nlu.values("amount")) if a is not None}
     amounts |= {a for a in map(_amount, _BARE_NUMBER.findall(text)) if a is not None}
+    # "八十八那笔": an amount in Chinese numerals (two characters at least: "一笔" is not 1 yuan)
+    amounts |= {a for a in map(parse_amount, _CHINESE_AMOUNT.findall(norm)) if a is not None}
     days = {int(d) for d in _DAY.findall(norm)} | {int(d) for _, d in _MONTH_DAY.findall(norm)}
     days |= {int(d) for _, d in _SLASH_DATE.findall(text)}
     scores: dict[int, int] = {}
@@ -389,9 +416,14 @@ def _describes(norm: str, question: Question, lexicon: Lexicon) -> bool:
 
 
 def _correction(rest: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> str:
-    """ "我不是要投诉" leaves the flow; "我不是要投诉，是转账失败了" starts the right one."""
+    """ "我不是要投诉" leaves the flow; "我不是要投诉，是转账失败了" starts the right one.
+
+    The problem the classifier sees is started only when words are left once the correction's
+    own phrases and the words of the form's topic and of that problem's are taken out: "我不是要
+    改密码，搞错了" names the topic it denies and nothing else."""
     flow_intent, words = _flow(question, lexicon)
-    for word in words:
+    seen = next((w for intent, w in lexicon.flows.values() if intent == nlu.intent), ())
+    for word in (*lexicon.control.get(WRONG_TOPIC_INTENT, ()), *words, *seen):
         rest = rest.replace(word, "")
     if nlu.intent in PROBLEM_INTENTS and nlu.intent != flow_intent and len(rest) >= 3:
         return str(nlu.intent)
@@ -430,7 +462,11 @@ def _accepts(
         if _another_problem(norm, nlu, flow_intent):
             return False
     if kind == "value":  # a short value in words (a nickname, an address), never a new problem
-        if _another_problem(norm, nlu, flow_intent) or nlu.intent in _LEAVING_INTENTS:
+        if _another_problem(norm, nlu, flow_intent):
+            return False
+        # the classifier's stop or goodbye on unknown words ("追风少年2026" → goodbye) is a
+        # guess; a leaving is said with its words (``_control``) or with a negation
+        if nlu.intent in _LEAVING_INTENTS and any(ch in lexicon.negations for ch in norm):
             return False
         if nlu.intent == "request_human":
             nlu = replace(nlu, intent=None)

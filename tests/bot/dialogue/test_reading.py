@@ -416,3 +416,76 @@ def test_a_category_told_in_a_sentence_is_the_one_it_names() -> None:
     # two categories named: the words are the answer, as typed
     both = read("转账拖了三天都没到账", categories, "complaint")
     assert (both.kind, both.payload) == ("answer", None)
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "intent", "kind"),
+    [
+        ("nickname", "追风少年2026", "goodbye", "answer"),  # the classifier's guess on unknown words
+        ("address", "广东省深圳市南山区科技园南区18栋1201", "goodbye", "answer"),
+        ("nickname", "改天吧不弄了", "stop", "stop"),  # said with its words
+        ("nickname", "不想起名字", "stop", "nlu_fallback"),  # a negation: not a name, asked again
+    ],
+)
+def test_a_value_is_not_refused_on_the_classifier_s_leaving_alone(
+    field: str, text: str, intent: str, kind: str
+) -> None:
+    question = Question("utter_ask_new_value", (), "update_form", "new_value", {"account_field": field})
+    reading = read(text, question, intent)
+    assert reading.kind == kind if kind == "answer" else (reading.kind, reading.intent) == ("other", kind)
+
+
+@pytest.mark.parametrize(
+    ("response", "text", "payload"),
+    [
+        ("utter_ask_confirm_update", "确认... 啊不 先不改", "/deny"),
+        ("utter_ask_freeze_confirm", "先不冻吧……不行还是冻上", "/affirm"),
+        ("utter_ask_solved", "好了...等下 又不行了", "/deny"),
+        ("utter_contact_support", "还是转人工吧... 算了不用了", "/deny"),
+    ],
+)
+def test_the_last_decision_of_a_reply_is_the_answer(response: str, text: str, payload: str) -> None:
+    reading = read(text, ask(response))
+    assert reading.kind == "option" and reading.payload == payload
+
+
+def test_a_correction_that_names_only_the_denied_topic_leaves() -> None:
+    received = ask("utter_ask_reset_received")  # asked after the flow, no form
+    assert read("我不是要改密码，搞错了", received, "forgot_password").intent == "wrong_topic"
+    field = ask("utter_ask_account_field", "update_form", "account_field")
+    assert read("点错了，不是要改信息", field, "update_account_info").intent == "wrong_topic"
+    # a problem stated besides the denied one is started
+    assert read("我不是要改密码，是转账失败了", received, "transaction_failed").intent == "transaction_failed"
+
+
+def test_an_option_is_picked_by_the_one_value_the_classifier_found() -> None:
+    field = ask("utter_ask_account_field", "update_form", "account_field")
+    reading = read("改邮件地址", field, "update_account_info", account_field="email")
+    assert reading.kind == "option" and reading.entities == {"account_field": "email"}
+    both = (
+        {"entity": "account_field", "value": "email"},
+        {"entity": "account_field", "value": "phone"},
+    )
+    assert read_reply("两个都要改", field, Nlu("update_account_info", both), LEXICON).kind != "option"
+
+
+def test_a_transaction_is_picked_by_an_amount_in_chinese_numerals() -> None:
+    question = ask("utter_ask_transaction_id", "transaction_form", "transaction_id", buttons=TRANSACTIONS)
+    assert read("八十八那笔", question, "inform").entities == {"transaction_id": "TX4"}
+    assert read("两千块那个", question, "inform").entities == {"transaction_id": "TX2"}
+
+
+def test_another_problem_at_a_question_asked_inside_a_form_is_that_problem() -> None:
+    question = ask("utter_ask_continue_flow", "complaint_form", "complaint_description")
+    assert read("我忘了密码，先帮我找回", question, "forgot_password").kind == "none"
+    assert read("继续", question, "affirm").payload == "/affirm"
+    # the form's own question still takes a description that names a problem
+    description = Question(
+        "utter_ask_complaint_description", (), "complaint_form", "complaint_description", {}
+    )
+    assert read("转账失败了三次你们也不管", description, "transaction_failed").kind == "answer"
+
+
+@pytest.mark.parametrize("text", ["还没", "还没呢"])
+def test_not_yet_is_not_received(text: str) -> None:
+    assert read(text, ask("utter_ask_reset_received"), "deny").payload == "/not_received"
