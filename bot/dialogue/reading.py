@@ -158,8 +158,9 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
             return named
     flow_intent = _flow(question, lexicon)[0]
     # a question of its own asked inside the form ("继续办理吗？"): a problem other than the
-    # form's is that problem, not the free words the form's slot would take
-    inside = bool(kind and question.options and question.response != f"utter_ask_{question.slot}")
+    # form's is that problem, not the free words the form's slot would take (a code, a phone
+    # number or a transaction is still its slot's answer: "验证码是 736 204")
+    inside = kind == "free" and bool(question.options) and question.response != f"utter_ask_{question.slot}"
     if inside and _another_problem(norm, nlu, flow_intent):
         return NOTHING
     if kind and _accepts(kind, text, norm, nlu, lexicon, flow_intent):

@@ -479,6 +479,9 @@ def test_another_problem_at_a_question_asked_inside_a_form_is_that_problem() -> 
     question = ask("utter_ask_continue_flow", "complaint_form", "complaint_description")
     assert read("我忘了密码，先帮我找回", question, "forgot_password").kind == "none"
     assert read("继续", question, "affirm").payload == "/affirm"
+    # a value of a structured slot is still its answer, whatever the classifier says
+    offer = ask("utter_offer_human_in_flow", "transaction_form", "identity_code")
+    assert read("验证码是 736 204", offer, "account_security").kind == "answer"
     # the form's own question still takes a description that names a problem
     description = Question(
         "utter_ask_complaint_description", (), "complaint_form", "complaint_description", {}
