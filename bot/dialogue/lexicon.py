@@ -44,6 +44,7 @@ class Lexicon:
     payloads: dict[str, tuple[str, ...]]
     questions: dict[str, dict[str, tuple[str, ...]]]
     yes_no: dict[str, tuple[str | None, str | None]]
+    requests: tuple[str, ...] = ()
     numbered_prompt: str = "回复数字选择："
     numbered_separator: str = "  "
     _core_cache: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -104,6 +105,7 @@ def build_lexicon(data: dict[str, Any]) -> Lexicon:
         unknown_time=_by_length(data["unknown_time"]),
         another_matter=_by_length(data["another_matter"]),
         self_corrections=_by_length(data["self_corrections"]),
+        requests=_by_length(data.get("requests")),
         smalltalk=frozenset(_words(data["smalltalk"])),
         payloads={str(p): _by_length(words) for p, words in data["payloads"].items()},
         questions={

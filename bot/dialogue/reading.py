@@ -161,7 +161,8 @@ def read_reply(text: str, question: Question, nlu: Nlu, lexicon: Lexicon) -> Rea
     # form's is that problem, not the free words the form's slot would take (a code, a phone
     # number or a transaction is still its slot's answer: "验证码是 736 204")
     inside = kind == "free" and bool(question.options) and question.response != f"utter_ask_{question.slot}"
-    if inside and _another_problem(norm, nlu, flow_intent):
+    request = kind == "free" and norm.startswith(lexicon.requests)  # "先帮我重置一下密码"
+    if (inside or request) and _another_problem(norm, nlu, flow_intent):
         return NOTHING
     if kind and _accepts(kind, text, norm, nlu, lexicon, flow_intent):
         return Reading("answer", ANSWER_INTENT, how=kind)

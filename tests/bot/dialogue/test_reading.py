@@ -492,3 +492,12 @@ def test_another_problem_at_a_question_asked_inside_a_form_is_that_problem() -> 
 @pytest.mark.parametrize("text", ["还没", "还没呢"])
 def test_not_yet_is_not_received(text: str) -> None:
     assert read(text, ask("utter_ask_reset_received"), "deny").payload == "/not_received"
+
+
+def test_a_request_for_another_problem_is_not_a_description() -> None:
+    description = Question(
+        "utter_ask_complaint_description", (), "complaint_form", "complaint_description", {}
+    )
+    assert read("先帮我重置一下密码", description, "forgot_password").kind == "none"
+    assert read("帮我查查客服为什么挂我电话", description, "complaint").kind == "answer"  # the form's own
+    assert read("转账失败了三次你们也不管", description, "transaction_failed").kind == "answer"  # a narrative
