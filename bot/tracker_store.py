@@ -74,6 +74,25 @@ def mask_stored_text(text: str) -> str:
     return mask_text(text)
 
 
+# Strings masking left as they were (intent, action and slot names, the bot's own responses,
+# which come back with every turn): looked up instead of scanned again. Only strings without
+# personal data are kept, so the set holds none; bounded, emptied when full.
+_CLEAN_TEXTS: dict[str, None] = {}
+_CLEAN_TEXTS_SIZE = 20_000
+_CLEAN_TEXT_CHARS = 2_000
+
+
+def _masked_text(text: str) -> str:
+    if text in _CLEAN_TEXTS:
+        return text
+    masked = mask_text(text)
+    if masked == text and len(text) <= _CLEAN_TEXT_CHARS:
+        if len(_CLEAN_TEXTS) >= _CLEAN_TEXTS_SIZE:
+            _CLEAN_TEXTS.clear()
+        _CLEAN_TEXTS[text] = None
+    return masked
+
+
 def mask_value(value: Any, keep: frozenset[str] = frozenset()) -> Any:
     """Any JSON value with every string masked, recursively; credential keys dropped.
 
@@ -83,11 +102,11 @@ def mask_value(value: Any, keep: frozenset[str] = frozenset()) -> Any:
             store's key and is kept in a slot to bind a verification to the conversation).
     """
     if isinstance(value, str):
-        return value if value in keep else mask_text(value)
+        return value if value in keep else _masked_text(value)
     if isinstance(value, bool) or not isinstance(value, (int, dict, list, tuple)):
         return value
     if isinstance(value, int):
-        masked = mask_text(str(value))
+        masked = _masked_text(str(value))
         return value if masked == str(value) else masked
     if isinstance(value, dict):
         value = _entity_values_masked(value)

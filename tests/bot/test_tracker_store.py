@@ -221,3 +221,17 @@ def test_concurrent_conversations_are_all_stored_in_order(tmp_path: Path) -> Non
     for tracker in asyncio.run(scenario()):
         texts = [e.text for e in tracker.events if isinstance(e, UserUttered)]
         assert texts == [f"第{turn}句 138****8000" for turn in range(5)]
+
+
+def test_clean_strings_are_remembered_and_personal_data_never_is() -> None:
+    from bot import tracker_store
+
+    tracker_store._CLEAN_TEXTS.clear()
+    event = {"event": "user", "text": "我的手机号是13800138000", "parse_data": {"intent": {"name": "inform"}}}
+    for _ in range(2):  # the second time from what was remembered: the same result
+        masked = mask_event(event)
+        assert (
+            masked["text"] == "我的手机号是138****8000" and masked["parse_data"]["intent"]["name"] == "inform"
+        )
+    assert "inform" in tracker_store._CLEAN_TEXTS and "user" in tracker_store._CLEAN_TEXTS
+    assert not any("13800138000" in text for text in tracker_store._CLEAN_TEXTS)

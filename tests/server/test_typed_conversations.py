@@ -90,6 +90,15 @@ def test_field_by_number_and_a_refused_confirmation(servers: Servers) -> None:
     assert sandbox(servers).get_account("U1002").nickname != "小娜娜"
 
 
+def test_a_nickname_of_unknown_words_and_a_change_of_mind(servers: Servers) -> None:
+    chat = Chat(servers)
+    chat.say("我想改昵称")
+    verify(chat, servers, "13912345678")
+    assert "请确认" in chat.say("追风少年2026")  # unknown words are the name, whatever the classifier guesses
+    assert "没有做任何修改" in chat.say("确认... 啊不 先不改")  # the last decision counts
+    assert sandbox(servers).get_account("U1002").nickname != "追风少年2026"
+
+
 # --- security -----------------------------------------------------------------------
 def test_lost_phone_freeze_by_typing(servers: Servers) -> None:
     chat = Chat(servers)
@@ -145,6 +154,14 @@ def test_reset_link_not_received_and_resent_by_typing(servers: Servers) -> None:
     assert "已重新发送" in chat.say("再发一次")
     assert len(sandbox(servers).outbox("13912345678")) == sent + 1
     assert "太好了" in chat.say("收到了")
+
+
+def test_a_phone_number_read_out_in_chinese_digits(servers: Servers) -> None:
+    chat = Chat(servers)
+    chat.say("密码忘了")
+    reply = chat.say("幺三九 一二三四 五六七八")
+    assert "139****5678" in reply and "一二三四" not in reply
+    assert any("重置" in m["body"] for m in sandbox(servers).outbox("13912345678"))
 
 
 def test_contact_support_then_a_person_by_typing(servers: Servers) -> None:
