@@ -249,17 +249,20 @@ class SecondOpinion(GraphComponent):
         return None
 
     def _denied(self, intent: dict[str, Any], words: str) -> list[tuple[float, str]] | None:
-        """DIET's problem is the one the user denies, and the user states another: that one."""
+        """DIET's problem is the one the user denies, or DIET reads the denial as leaving
+        ("搞错了，不是投诉，是转账失败了" → stop), and the user states another problem: that one."""
         problems = self._config["problems"]
-        if intent.get("name") not in problems:
+        leaving = intent.get("name") in _LEAVING
+        if intent.get("name") not in problems and not leaving:
             return None
         match = _DENIED_FIRST.search(words) or _DENIED_LAST.search(words)
         if not match or len(_WORD.findall(match["stated"])) < 2:
             return None
-        if self._scored(match["denied"])[0][1] != intent["name"]:
-            return None  # DIET did not pick the denied topic
+        denied = self._scored(match["denied"])[0][1]
+        if denied != intent["name"] and not (leaving and denied in problems):
+            return None  # DIET did not pick the denied topic (nor a leaving for a denied problem)
         scored = self._scored(match["stated"])
-        if scored[0][1] in problems and scored[0][1] != intent["name"] and self._sure(scored):
+        if scored[0][1] in problems and scored[0][1] != denied and self._sure(scored):
             return scored
         return None
 

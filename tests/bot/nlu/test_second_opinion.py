@@ -148,6 +148,12 @@ def test_a_denied_topic_gives_way_to_the_one_stated(trained: tuple[LocalModelSto
         _classified(component, "是不是忘记密码了，要改手机号", intent="forgot_password") == "forgot_password"
     )
     assert _classified(component, "不是忘记密码", intent="forgot_password") == "forgot_password"
+    # DIET reads the denial as leaving: the stated problem, when the denied one is a problem
+    assert (
+        _classified(component, "搞错了，不是忘记密码，是想改手机号", intent="stop") == "update_account_info"
+    )
+    assert _classified(component, "不是你好，是想改手机号", intent="stop") == "stop"
+    assert _classified(component, "不要了 不改了", intent="stop") == "stop"
 
 
 def test_a_leaving_needs_words_of_leaving(tmp_path: Path) -> None:
