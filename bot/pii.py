@@ -151,9 +151,15 @@ def _spelled_digits(text: str) -> str:
     return _SPELLED_RUN.sub(lambda m: m[0].translate(_SPELLED_VALUE), text)
 
 
+def _as_read(text: str) -> tuple[str, list[int]]:
+    """:func:`nfkc` with digits spelled in Chinese as digits, and the origin of each character."""
+    folded, origin = nfkc(text)
+    return _spelled_digits(folded), origin
+
+
 def fold(text: str) -> str:
     """The text as the grammar reads it: :func:`nfkc`, and digits spelled in Chinese as digits."""
-    return _spelled_digits(nfkc(text)[0])
+    return _as_read(text)[0]
 
 
 def _digits(text: str) -> str:
@@ -214,8 +220,7 @@ def scan(text: str) -> list[Span]:
     """Every piece of personal data in a text, in order, with offsets into ``text`` itself."""
     if not text:
         return []
-    folded, origin = nfkc(text)
-    folded = _spelled_digits(folded)
+    folded, origin = _as_read(text)
     spans = []
     for span in _resolve(list(_candidates(folded))):
         start, end = origin[span.start], origin[span.end - 1] + 1

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from bot.dialogue.lexicon import Lexicon, normalize
 from bot.dialogue.questions import Question
-from bot.nlu.numerals import parse_amount
+from bot.nlu.numerals import CHINESE_NUMERAL_CHARS, parse_amount
 
 ANSWER_INTENT = "inform"
 INVALID_OPTION_INTENT = "invalid_option"
@@ -56,7 +56,7 @@ _MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})")
 _SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d/])")  # "11/28", on the text as typed
 _DAY = re.compile(r"(?<![\d月])(\d{1,2})(?:号|日)")
 _BARE_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
-_CHINESE_AMOUNT = re.compile(r"[零一二两三四五六七八九十百千万点]{2,}")
+_CHINESE_AMOUNT = re.compile(rf"[{CHINESE_NUMERAL_CHARS}点]{{2,}}")
 _STARS = re.compile(r"[⭐★🌟]{1,10}")  # a rating typed as stars (emoji, without a variation selector)
 _MAX_OPTION_NUMBER = 20  # "88" at a list of transactions is an amount, not option 88
 _MAX_EXTRA = 6  # characters a reply may add around an option's phrase and still pick it

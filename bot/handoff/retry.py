@@ -70,15 +70,16 @@ class RetrySpool:
 
     def waiting(self) -> list[Path]:
         """The kept requests, oldest first."""
-        if not self.directory.is_dir():
-            return []
-        return sorted(self.directory.glob(f"*{SUFFIX}"))
+        return self._listed(f"*{SUFFIX}")
 
     def unrecorded(self) -> list[Path]:
         """The kept requests and those a flush has claimed but not yet recorded."""
+        return self._listed(f"*{SUFFIX}", f"*{SUFFIX}{CLAIMED}")
+
+    def _listed(self, *patterns: str) -> list[Path]:
         if not self.directory.is_dir():
             return []
-        return sorted([*self.directory.glob(f"*{SUFFIX}"), *self.directory.glob(f"*{SUFFIX}{CLAIMED}")])
+        return sorted(path for pattern in patterns for path in self.directory.glob(pattern))
 
     def flush(self, store: HandoffStore) -> int:
         """Record every kept request as a message left; returns how many were recorded.
